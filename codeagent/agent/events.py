@@ -1,0 +1,209 @@
+"""The events an ``Agent`` yields while it works. The TUI and ``codeagent exec`` consume the same
+stream; nothing here knows about Textual or the socket.
+
+Every event is a frozen dataclass with a ``kind`` string so that ``exec --json`` and the session
+transcript can serialise it with ``event_to_dict``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+
+@dataclass(frozen=True)
+class TurnMetrics:
+    """What one model call cost and how it travelled. Filled by the conversation state."""
+
+    transport: Literal["websocket", "http"] = "websocket"
+    chained: bool = False
+    bytes_sent: int = 0
+    bytes_full_resend: int = 0
+    time_to_created: float | None = None
+    time_to_first_delta: float | None = None
+    total_time: float = 0.0
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    response_id: str | None = None
+    recoveries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AgentEvent:
+    """Base class of everything ``Agent.submit`` yields."""
+
+    kind: ClassVar[str] = "event"
+
+
+@dataclass(frozen=True)
+class TurnStarted(AgentEvent):
+    """The user's message was accepted and the first model call is about to be sent."""
+
+    kind: ClassVar[str] = "turn_started"
+    text: str
+
+
+@dataclass(frozen=True)
+class TextDelta(AgentEvent):
+    """A piece of the assistant's visible answer."""
+
+    kind: ClassVar[str] = "text_delta"
+    item_id: str
+    delta: str
+
+
+@dataclass(frozen=True)
+class TextDone(AgentEvent):
+    """The assistant message ``item_id`` is complete; ``text`` is its whole text."""
+
+    kind: ClassVar[str] = "text_done"
+    item_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ReasoningDelta(AgentEvent):
+    """A piece of a reasoning summary."""
+
+    kind: ClassVar[str] = "reasoning_delta"
+    item_id: str
+    delta: str
+
+
+@dataclass(frozen=True)
+class ReasoningDone(AgentEvent):
+    kind: ClassVar[str] = "reasoning_done"
+    item_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCallProposed(AgentEvent):
+    """The model asked for a tool call. ``tool`` is ``apply_patch``, ``shell`` or a function name.
+
+    ``title`` is a one-line human summary (the command, or "Edit 2 files"); ``diff`` is the unified
+    diff of a patch against the current files (empty for commands); ``detail`` is the raw input.
+    """
+
+    kind: ClassVar[str] = "tool_call"
+    call_id: str
+    tool: str
+    title: str
+    detail: str = ""
+    diff: str = ""
+
+
+@dataclass(frozen=True)
+class ToolOutput(AgentEvent):
+    """A tool call finished (or was rejected); ``output`` is what the model receives."""
+
+    kind: ClassVar[str] = "tool_output"
+    call_id: str
+    tool: str
+    output: str
+    success: bool = True
+    exit_code: int | None = None
+    rejected: bool = False
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    step: str
+    status: Literal["pending", "in_progress", "completed"] = "pending"
+
+
+@dataclass(frozen=True)
+class PlanUpdated(AgentEvent):
+    """The model published its step list via ``update_plan``."""
+
+    kind: ClassVar[str] = "plan"
+    steps: tuple[PlanStep, ...]
+    explanation: str = ""
+
+
+@dataclass(frozen=True)
+class Notice(AgentEvent):
+    """Something the user should know that is not an error: a reconnect, a fallback to HTTP, a
+    resend after a lost cache, a checkpoint. ``category`` lets the UI style it."""
+
+    kind: ClassVar[str] = "notice"
+    category: Literal["reconnect", "fallback", "recovery", "checkpoint", "info", "warning"]
+    text: str
+
+
+@dataclass(frozen=True)
+class TransportState(AgentEvent):
+    """The connection changed state (for the status bar)."""
+
+    kind: ClassVar[str] = "transport_state"
+    state: Literal["connecting", "connected", "reconnecting", "http", "http-fallback", "closed"]
+
+
+@dataclass(frozen=True)
+class ModelCallCompleted(AgentEvent):
+    """One model call (one response) finished; a user turn can contain many."""
+
+    kind: ClassVar[str] = "model_call"
+    metrics: TurnMetrics
+
+
+@dataclass(frozen=True)
+class TurnCompleted(AgentEvent):
+    """The agent stopped calling tools and the user's turn is over.
+
+    ``metrics`` sums every model call of the turn (times are the last call's time to first token
+    and the whole turn's wall time); ``files_changed`` lists paths the turn wrote.
+    """
+
+    kind: ClassVar[str] = "turn_completed"
+    metrics: TurnMetrics
+    model_calls: int = 1
+    tool_calls: int = 0
+    files_changed: tuple[str, ...] = ()
+    final_text: str = ""
+
+
+@dataclass(frozen=True)
+class TurnInterrupted(AgentEvent):
+    kind: ClassVar[str] = "turn_interrupted"
+    reason: str = "interrupted by the user"
+
+
+@dataclass(frozen=True)
+class AgentError(AgentEvent):
+    """A failure the user must see. ``fatal`` means the turn ended because of it."""
+
+    kind: ClassVar[str] = "error"
+    message: str
+    fatal: bool = True
+    code: str | None = None
+
+
+def event_to_dict(event: AgentEvent) -> dict[str, Any]:
+    """A JSON-ready dict of ``event`` with its ``kind`` first (for ``--json`` and transcripts)."""
+    return {"kind": event.kind, **dataclasses.asdict(event)}
+
+
+__all__ = [
+    "AgentError",
+    "AgentEvent",
+    "ModelCallCompleted",
+    "Notice",
+    "PlanStep",
+    "PlanUpdated",
+    "ReasoningDelta",
+    "ReasoningDone",
+    "TextDelta",
+    "TextDone",
+    "ToolCallProposed",
+    "ToolOutput",
+    "TransportState",
+    "TurnCompleted",
+    "TurnInterrupted",
+    "TurnMetrics",
+    "TurnStarted",
+    "event_to_dict",
+]

@@ -1,0 +1,1 @@
+"""The Textual front end. Renders AgentEvents and collects approvals; never opens a socket."""

@@ -1,0 +1,1 @@
+"""The user's repository: the only code that changes files or git state."""
