@@ -1,7 +1,8 @@
 """The ``codeagent`` command line: the TUI by default, plus ``serve``, ``exec`` and ``resume``.
 
-Each subcommand lives in its own module with ``configure(parser)`` and ``run(args) -> int``;
-they are imported only when chosen, so ``codeagent serve`` never loads Textual.
+Each subcommand lives in its own module with ``configure(parser)`` and ``run(args) -> int``.
+Only the chosen module is imported, so ``codeagent serve`` never loads Textual and a broken
+subcommand cannot break the others.
 """
 
 from __future__ import annotations
@@ -14,30 +15,44 @@ from codeagent import __version__
 
 #: subcommand -> (module, one-line help)
 SUBCOMMANDS = {
-    "serve": ("codeagent.server.command", "run a local Responses API server (WebSocket + HTTP/SSE)"),
+    "serve": ("codeagent.server.command", "run a local Responses API server (WebSocket, HTTP/SSE)"),
     "exec": ("codeagent.exec", "run one task headlessly and print the final message"),
     "resume": ("codeagent.tui.launch", "reopen a previous session in the TUI"),
 }
 TUI_MODULE = "codeagent.tui.launch"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="codeagent",
-        description="A terminal coding assistant. Run it inside a git repository.",
-    )
-    parser.add_argument("--version", action="version", version=f"codeagent {__version__}")
-    importlib.import_module(TUI_MODULE).configure(parser)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module, help_text) in SUBCOMMANDS.items():
-        sp = sub.add_parser(name, help=help_text, description=help_text)
-        sp.set_defaults(_module=module)
-        importlib.import_module(module).configure(sp)
+def _epilog() -> str:
+    lines = ["commands:"]
+    lines += [f"  {name:<8} {help_text}" for name, (_, help_text) in SUBCOMMANDS.items()]
+    lines.append("\nRun `codeagent COMMAND --help` for a command's options.")
+    return "\n".join(lines)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for ``command`` (a subcommand name), or for the TUI when ``command`` is None."""
+    if command is None:
+        parser = argparse.ArgumentParser(
+            prog="codeagent",
+            description="A terminal coding assistant. Run it inside a git repository.",
+            epilog=_epilog(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        parser.add_argument("--version", action="version", version=f"codeagent {__version__}")
+        module = TUI_MODULE
+    else:
+        module, help_text = SUBCOMMANDS[command]
+        parser = argparse.ArgumentParser(prog=f"codeagent {command}", description=help_text)
+    parser.set_defaults(_module=module, command=command)
+    importlib.import_module(module).configure(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    module = importlib.import_module(getattr(args, "_module", TUI_MODULE))
+    """Entry point of the ``codeagent`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    parser = build_parser(command)
+    args = parser.parse_args(argv[1:] if command else argv)
+    module = importlib.import_module(args._module)
     return int(module.run(args) or 0)
