@@ -1,0 +1,218 @@
+"""Session transcripts: one append-only JSONL file per session under the platform state directory.
+
+Line kinds (``type``): ``session`` (the header: id, repository root, creation time), ``event``
+(an ``AgentEvent`` as a dict, streaming deltas left out) and ``state`` (the conversation state
+after a turn; the last one wins on resume). Secrets registered with ``Session.redact`` never reach
+the file: every line is checked before it is written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP_NAME = "codeagent"
+REDACTED = "[redacted]"
+
+
+class SessionError(Exception):
+    """A session that cannot be found or read; the message is fit for the user."""
+
+
+def default_state_dir() -> Path:
+    """Where sessions live: ``CODEAGENT_STATE_DIR`` or the platform's user state directory."""
+    override = os.environ.get("CODEAGENT_STATE_DIR")
+    return Path(override) if override else Path(platformdirs.user_state_dir(APP_NAME))
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A summary of one stored session, for listings and ``resume --last``."""
+
+    id: str
+    root: str
+    created: float
+    updated: float
+    title: str
+    path: Path
+
+
+class Session:
+    """One session's transcript file. ``append`` writes one JSON line and flushes it."""
+
+    def __init__(self, path: Path, session_id: str, root: str, created: float):
+        self.path = path
+        self.id = session_id
+        self.root = root
+        self.created = created
+        self._secrets: set[str] = set()
+
+    def redact(self, secret: str | None) -> None:
+        """Never write ``secret`` (e.g. the API key) to this transcript."""
+        if secret:
+            self._secrets.add(secret)
+
+    def append(self, entry: dict[str, Any]) -> None:
+        """Append ``entry`` as one JSON line, with any registered secret replaced."""
+        line = json.dumps(entry, ensure_ascii=False, default=_json_default)
+        for secret in self._secrets:
+            line = line.replace(secret, REDACTED)
+        data = (line + "\n").encode("utf-8")
+        with self.path.open("ab+") as handle:
+            # A line cut short by a crash must not swallow the next entry: start a fresh line.
+            if handle.seek(0, os.SEEK_END) > 0:
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":
+                    data = b"\n" + data
+            handle.write(data)
+            handle.flush()
+
+    def append_event(self, event: dict[str, Any]) -> None:
+        """Record an agent event (a dict from ``event_to_dict``)."""
+        self.append({"type": "event", "at": time.time(), "event": event})
+
+    def save_state(self, state: dict[str, Any]) -> None:
+        """Record the conversation state; ``last_state`` returns the newest one."""
+        self.append({"type": "state", "at": time.time(), "state": state})
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every readable line. A damaged line (e.g. cut by a crash) is skipped, not fatal."""
+        result = []
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise SessionError(f"cannot read session {self.id}: {exc}") from None
+        for line in text.splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(entry, dict):
+                result.append(entry)
+        return result
+
+    def events(self) -> list[dict[str, Any]]:
+        """The recorded agent events, oldest first (what a UI re-renders on resume)."""
+        return [e["event"] for e in self.entries() if e.get("type") == "event" and "event" in e]
+
+    def last_state(self) -> dict[str, Any] | None:
+        """The newest saved conversation state, or None when no turn completed yet."""
+        states = [e["state"] for e in self.entries() if e.get("type") == "state"]
+        return states[-1] if states else None
+
+
+class SessionStore:
+    """All sessions in ``directory`` (default: ``default_state_dir()/sessions``)."""
+
+    def __init__(self, directory: Path | None = None):
+        self.directory = Path(directory) if directory else default_state_dir() / "sessions"
+
+    def create(self, root: Path) -> Session:
+        """Start a new session for the repository at ``root`` and write its header line."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        created = time.time()
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(created))
+        session_id = f"{stamp}-{secrets.token_hex(3)}"
+        path = self.directory / f"{session_id}.jsonl"
+        session = Session(path, session_id, str(Path(root).resolve()), created)
+        session.append(
+            {"type": "session", "id": session_id, "root": session.root, "created": created}
+        )
+        return session
+
+    def load(self, session_id: str) -> Session:
+        """Open an existing session; ``SessionError`` when there is none by that id."""
+        if not session_id or "/" in session_id or session_id.startswith("."):
+            raise SessionError(f"invalid session id {session_id!r}")
+        path = self.directory / f"{session_id}.jsonl"
+        if not path.is_file():
+            raise SessionError(f"no session {session_id!r} in {self.directory}")
+        header = _read_header(path)
+        if header is None:
+            raise SessionError(f"session file {path} has no valid header line")
+        return Session(path, session_id, str(header.get("root", "")), float(header["created"]))
+
+    def list(self, root: Path | None = None) -> list[SessionInfo]:
+        """Stored sessions, newest first; only those of repository ``root`` when given."""
+        if not self.directory.is_dir():
+            return []
+        wanted = str(Path(root).resolve()) if root is not None else None
+        infos = []
+        for path in self.directory.glob("*.jsonl"):
+            header = _read_header(path)
+            if header is None or (wanted is not None and header.get("root") != wanted):
+                continue
+            infos.append(
+                SessionInfo(
+                    id=path.stem,
+                    root=str(header.get("root", "")),
+                    created=float(header.get("created", 0.0)),
+                    updated=path.stat().st_mtime,
+                    title=_title(path),
+                    path=path,
+                )
+            )
+        infos.sort(key=lambda info: (info.updated, info.created, info.id), reverse=True)
+        return infos
+
+    def latest(self, root: Path | None = None) -> Session:
+        """The most recently used session (of ``root`` when given)."""
+        infos = self.list(root)
+        if not infos:
+            where = f" for {Path(root).resolve()}" if root is not None else ""
+            raise SessionError(f"no saved sessions{where}")
+        return self.load(infos[0].id)
+
+
+def _read_header(path: Path) -> dict[str, Any] | None:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            first = handle.readline()
+        header = json.loads(first)
+    except (OSError, json.JSONDecodeError):
+        return None
+    if not isinstance(header, dict) or header.get("type") != "session" or "created" not in header:
+        return None
+    return header
+
+
+def _title(path: Path) -> str:
+    """The first user message of a session, shortened (or "(empty)")."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if '"turn_started"' not in line:
+                    continue
+                try:
+                    event = json.loads(line).get("event", {})
+                except json.JSONDecodeError:
+                    continue
+                text = " ".join(str(event.get("text", "")).split())
+                return text[:80] + ("…" if len(text) > 80 else "")
+    except OSError:
+        pass
+    return "(empty)"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+__all__ = [
+    "Session",
+    "SessionError",
+    "SessionInfo",
+    "SessionStore",
+    "default_state_dir",
+]
