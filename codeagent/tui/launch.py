@@ -1,0 +1,127 @@
+"""``codeagent`` (and ``codeagent resume``): open the TUI on the current repository.
+
+``--demo`` needs no key: it copies the bundled sample repository to a temporary folder and runs
+the app against the local Responses server playing the demo script, in-process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+NO_KEY_HELP = """\
+codeagent needs an API key to talk to the model.
+
+  export OPENAI_API_KEY=sk-...        # then run `codeagent` again
+
+To use another endpoint (a proxy, a local model, or codeagent's own local server):
+
+  codeagent serve                      # prints a base URL, e.g. http://127.0.0.1:8765/v1
+  codeagent --base-url http://127.0.0.1:8765/v1 --api-key local
+
+Or try it without any key:  codeagent --demo
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the TUI's flags (and the shared config flags when the config module exists)."""
+    if parser.prog.endswith("resume"):
+        parser.add_argument("session_id", nargs="?", help="session to reopen (default: latest)")
+    else:
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="try codeagent on a copy of a sample repository with a scripted local model",
+        )
+    parser.add_argument("--cwd", type=Path, default=None, help="repository to work in")
+    try:
+        from codeagent.config import add_arguments
+    except ImportError:  # config not installed in this build: the TUI still starts with defaults
+        return
+    add_arguments(parser)
+
+
+def _settings(args: argparse.Namespace, root: Path, extra: dict):
+    from codeagent.config import load_settings, overrides_from_args
+
+    overrides = {**overrides_from_args(args), **extra}
+    return load_settings(root, overrides)
+
+
+def _has_key(settings) -> bool:
+    key = settings.api_key
+    return bool(key is not None and key.get_secret_value())
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the app; return the process exit code."""
+    from codeagent.config import ConfigError
+
+    if getattr(args, "demo", False):
+        return _run_demo(args)
+    root = (args.cwd or Path.cwd()).resolve()
+    try:
+        settings = _settings(args, root, {})
+    except ConfigError as error:
+        print(f"codeagent: {error}", file=sys.stderr)
+        return 2
+    if not _has_key(settings):
+        print(NO_KEY_HELP, file=sys.stderr)
+        return 2
+    session_id = getattr(args, "session_id", None) if args.command == "resume" else None
+    if args.command == "resume" and session_id is None:
+        from codeagent.sessions import SessionStore
+
+        sessions = SessionStore().list(root)
+        if not sessions:
+            print("codeagent: no session to resume in this repository.", file=sys.stderr)
+            return 2
+        session_id = sessions[0].session_id
+    return _run_app(settings, root, session_id=session_id)
+
+
+def _run_app(settings, root: Path, *, session_id: str | None = None, banner: str = "") -> int:
+    from codeagent.agent.loop import Agent
+    from codeagent.tui.app import CodeAgentApp
+    from codeagent.tui.approver import TuiApprover
+    from codeagent.workspace.git import WorkspaceError
+
+    approver = TuiApprover()
+    try:
+        if session_id:
+            agent = Agent.resume(settings, root, approver, session_id)
+        else:
+            agent = Agent(settings, root, approver)
+    except WorkspaceError as error:
+        print(f"codeagent: {error}", file=sys.stderr)
+        return 2
+    except (KeyError, FileNotFoundError) as error:
+        print(f"codeagent: no such session: {error}", file=sys.stderr)
+        return 2
+    app = CodeAgentApp(agent, approver, settings=settings, root=root, banner=banner)
+    return app.run() or 0
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from codeagent.server.demo import copy_sample_repo
+    from codeagent.server.embedded import EmbeddedServer
+
+    workdir = Path(tempfile.mkdtemp(prefix="codeagent-demo-"))
+    root = copy_sample_repo(workdir / "sample")
+    server = EmbeddedServer("demo")
+    server.start()
+    try:
+        settings = _settings(
+            args, root, {"base_url": server.base_url, "api_key": "demo", "approval_policy": "ask"}
+        )
+        banner = (
+            f"Demo: a copy of the sample repository is in {root}. The model is the local "
+            "scripted server. Try: fix the failing fizz_buzz test"
+        )
+        return _run_app(settings, root, banner=banner)
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)

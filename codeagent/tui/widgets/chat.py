@@ -1,0 +1,145 @@
+"""The conversation pane: user messages, streamed answers, reasoning and tool blocks, notices.
+
+``ChatLog`` is an anchored ``VerticalScroll`` with ``layout: stream`` (see app.tcss): it follows
+new output until the user scrolls up, and ``End`` re-anchors it. Answers are streamed with
+``Markdown.get_stream`` so each token appends instead of re-rendering the whole message.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets._markdown import MarkdownStream
+
+#: blocks kept mounted; older ones are pruned so long sessions stay fast
+MAX_BLOCKS = 300
+PRUNE_TO = 200
+
+
+class UserMessage(Static):
+    """What the user typed."""
+
+    def __init__(self, text: str, *, queued: bool = False) -> None:
+        super().__init__(Text(text), classes="queued" if queued else "")
+
+
+class AssistantMessage(Markdown):
+    """One assistant answer, fed incrementally through a ``MarkdownStream``."""
+
+    def __init__(self, item_id: str) -> None:
+        super().__init__()
+        self.item_id = item_id
+        self._stream: MarkdownStream | None = None
+        self.text = ""
+
+    async def write(self, delta: str) -> None:
+        """Append ``delta`` to the answer."""
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self)
+        self.text += delta
+        await self._stream.write(delta)
+
+    async def finish(self, text: str) -> None:
+        """Stop streaming; if nothing was streamed, show ``text`` whole."""
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        if text and text != self.text:
+            self.text = text
+            await self.update(text)
+
+
+class ReasoningBlock(Collapsible):
+    """A reasoning summary, collapsed unless the user opens it."""
+
+    def __init__(self, item_id: str) -> None:
+        self.item_id = item_id
+        self.text = ""
+        self.body = Static("", classes="reasoning-body")
+        super().__init__(self.body, title="Thinking…", collapsed=True, classes="reasoning")
+
+    def append(self, delta: str) -> None:
+        self.text += delta
+        self.body.update(Text(self.text))
+
+    def finish(self, text: str) -> None:
+        self.text = text or self.text
+        self.body.update(Text(self.text))
+        first = self.text.strip().splitlines()[0] if self.text.strip() else "Reasoning"
+        self.title = f"Thought: {first.strip('*# ')[:80]}"
+
+
+class ToolBlock(Collapsible):
+    """A tool call: its command or patch, then its exit status and output."""
+
+    def __init__(self, call_id: str, tool: str, title: str, detail: str = "") -> None:
+        self.call_id = call_id
+        self.tool = tool
+        self.label = title
+        self.body = Static(Text(detail), classes="tool-detail")
+        self.output = Static("", classes="tool-output")
+        super().__init__(
+            self.body,
+            self.output,
+            title=f"{self._icon(tool)} {title}  …",
+            collapsed=True,
+            classes="tool running",
+        )
+
+    @staticmethod
+    def _icon(tool: str) -> str:
+        return {"shell": "$", "apply_patch": "±", "update_plan": "☰"}.get(tool, "ƒ")
+
+    def finish(
+        self, output: str, success: bool, exit_code: int | None, rejected: bool = False
+    ) -> None:
+        """Show how the call ended."""
+        if rejected:
+            status, state = "rejected", "failed"
+        elif exit_code is not None:
+            status, state = f"exit {exit_code}", "ok" if exit_code == 0 else "failed"
+        else:
+            status, state = ("done", "ok") if success else ("failed", "failed")
+        mark = "✓" if state == "ok" else "✗"
+        self.title = f"{self._icon(self.tool)} {self.label}  {mark} {status}"
+        self.remove_class("running")
+        self.add_class(state)
+        self.output.update(Text(output.rstrip()))
+
+
+class NoticeLine(Static):
+    """A one-line notice (reconnect, fallback, recovery, checkpoint, info, warning, error)."""
+
+    def __init__(self, category: str, text: str, *, markdown: bool = False) -> None:
+        if markdown:
+            super().__init__(classes=f"notice {category}")
+            self._markdown = text
+        else:
+            super().__init__(Text(text), classes=f"notice {category}")
+            self._markdown = ""
+
+    def compose(self):
+        if self._markdown:
+            yield Markdown(self._markdown)
+
+
+class ChatLog(VerticalScroll):
+    """The scrolling conversation column."""
+
+    can_focus = False
+
+    def on_mount(self) -> None:
+        self.anchor()
+
+    async def add(self, *widgets) -> None:
+        """Mount ``widgets`` at the end, pruning the oldest blocks past ``MAX_BLOCKS``."""
+        await self.mount_all(widgets)
+        if len(self.children) > MAX_BLOCKS:
+            await self.remove_children(list(self.children)[: len(self.children) - PRUNE_TO])
+            self.call_later(self.anchor)
+
+    async def clear(self) -> None:
+        """Remove every block."""
+        await self.remove_children()
+        self.anchor()
