@@ -1,0 +1,446 @@
+"""Conversation state: the item history, the chain to the last completed response, and one model
+call at a time with the chaining rule and recovery.
+
+The chaining rule: a call sends only the items added since the last completed response, with
+``previous_response_id``, when every non-input field of the request is unchanged and the server
+still holds that response -- with ``store=true`` because it is persisted, with ``store=false``
+only while the WebSocket it was made on is still the live one. Otherwise the call sends the whole
+history without ``previous_response_id`` (always so over HTTP with ``store=false``).
+
+Recovery: ``previous_response_not_found`` resends the call once with the full input; a dropped or
+expired connection, an idle stream, a rate limit or a server error is retried with backoff on a
+fresh connection. A partially streamed response is never recorded: the caller gets a
+``ConversationNotice(restart=True)`` and the call starts again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from codeagent.agent.events import TurnMetrics
+from codeagent.responses.errors import (
+    ConnectionClosed,
+    ConnectionLimitReached,
+    IdleTimeout,
+    PreviousResponseNotFound,
+    RateLimited,
+    ResponsesError,
+    error_from_payload,
+)
+from codeagent.responses.events import OutputItemDone, ResponseLifecycleEvent, ServerEvent
+from codeagent.responses.requests import build_body, replay_item, settings_signature
+from codeagent.responses.transport import Transport
+
+#: The settings ``update_settings`` accepts (each is a non-input request field).
+SETTINGS_FIELDS = (
+    "model",
+    "instructions",
+    "tools",
+    "store",
+    "reasoning",
+    "include",
+    "context_management",
+    "extra",
+)
+
+#: A server-suggested wait longer than this is not waited out; the error goes to the user.
+MAX_RETRY_AFTER = 120.0
+
+
+@dataclass(frozen=True)
+class ConversationNotice:
+    """Something the user should hear about while a call runs (a reconnect, a fallback, a resend).
+
+    ``restart=True`` means: discard anything streamed so far for this call; it starts again.
+    ``category`` is one of ``reconnect``, ``fallback``, ``recovery``, ``warning``.
+    """
+
+    category: str
+    text: str
+    restart: bool = False
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """The last completed response and what it covers."""
+
+    response_id: str
+    length: int  # how many of ``items`` the server holds (input + output of that response)
+    signature: str  # non-input fields of the request that produced it
+    transport: str
+    connection_id: int | None  # None: restored from disk, no live connection holds it
+
+
+@dataclass
+class _Plan:
+    body: dict[str, Any]
+    chained: bool
+    full_size: int
+
+
+class Conversation:
+    """The model-visible conversation and its calls (see the module docstring)."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        model: str,
+        instructions: str,
+        tools: list[dict[str, Any]],
+        store: bool = False,
+        reasoning: dict[str, Any] | None = None,
+        include: list[str] | None = None,
+        context_management: list[dict[str, Any]] | None = None,
+        extra: dict[str, Any] | None = None,
+        max_retries: int = 4,
+        retry_base_delay: float = 0.5,
+        retry_max_delay: float = 8.0,
+    ):
+        self.transport = transport
+        self.model = model
+        self.instructions = instructions
+        self.tools = list(tools)
+        self.store = store
+        self.reasoning = reasoning
+        self.include = include
+        self.context_management = context_management
+        self.extra = dict(extra or {})
+        self.max_retries = max_retries
+        self.retry_base_delay = retry_base_delay
+        self.retry_max_delay = retry_max_delay
+        #: The model-visible history: our input items and the model's output items, in order.
+        self.items: list[dict[str, Any]] = []
+        self.last_metrics: TurnMetrics | None = None
+        self.last_output: list[dict[str, Any]] = []
+        self._chain: _Chain | None = None
+        self._fallback_reported = False
+        self._running = False
+
+    # ------------------------------------------------------------------ history
+
+    def add_user_message(self, text: str) -> None:
+        """Append a user message."""
+        self.items.append(
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+        )
+
+    def add_items(self, items: list[dict[str, Any]]) -> None:
+        """Append input items (tool outputs and the like), copied."""
+        self.items.extend(copy.deepcopy(list(items)))
+
+    def reset(self) -> None:
+        """Forget the history and the chain (a new session on the same transport)."""
+        self.items = []
+        self.last_output = []
+        self.last_metrics = None
+        self._chain = None
+
+    @property
+    def last_response_id(self) -> str | None:
+        """The id of the last completed response, if any."""
+        return self._chain.response_id if self._chain else None
+
+    # ------------------------------------------------------------------ settings
+
+    def settings(self) -> dict[str, Any]:
+        """The non-input request fields of the next call."""
+        fields: dict[str, Any] = {
+            "model": self.model,
+            "instructions": self.instructions or None,
+            "tools": self.tools,
+            "store": self.store,
+            "reasoning": self.reasoning,
+            "include": self.include,
+            "context_management": self.context_management,
+        }
+        fields.update(self.extra)
+        return {k: v for k, v in fields.items() if v is not None}
+
+    def update_settings(self, **fields: Any) -> None:
+        """Change request fields (``model``, ``instructions``, ``tools``, ``store``, ...). The
+        next call then no longer matches the chain and sends the full input."""
+        unknown = set(fields) - set(SETTINGS_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown conversation setting(s): {', '.join(sorted(unknown))}")
+        for name, value in fields.items():
+            setattr(self, name, dict(value or {}) if name == "extra" else value)
+
+    # ------------------------------------------------------------------ one model call
+
+    async def run(self) -> AsyncIterator[ServerEvent | ConversationNotice]:
+        """Make one model call: yield its server events (up to the terminal one) and notices.
+
+        On success the response's output items are appended to ``items``, ``last_output`` and
+        ``last_metrics`` are set. Raises the typed error when recovery is exhausted; nothing of
+        the failed call is recorded then.
+        """
+        if self._running:
+            raise RuntimeError("a model call is already running on this conversation")
+        if not self.items:
+            raise ValueError("the conversation has no input to send")
+        self._running = True
+        try:
+            async for out in self._run():
+                yield out
+        finally:
+            self._running = False
+
+    async def _run(self) -> AsyncIterator[ServerEvent | ConversationNotice]:
+        started = time.monotonic()
+        recoveries: list[str] = []
+        bytes_sent = 0
+        retries = 0
+        force_full = False
+        while True:
+            await self.transport.ensure_fresh()
+            notice = self._fallback_notice()
+            if notice is not None:
+                recoveries.append("fallback")
+                yield notice
+            plan = self._plan(force_full)
+            attempt = _Attempt()
+            try:
+                events = self.transport.stream(plan.body)
+                async with contextlib.aclosing(events):
+                    async for event in events:
+                        attempt.observe(event)
+                        yield event
+                bytes_sent += self.transport.last_bytes_sent
+                attempt.check_finished()
+            except PreviousResponseNotFound:
+                bytes_sent += self.transport.last_bytes_sent
+                if not plan.chained or "previous_response_not_found" in recoveries:
+                    raise
+                recoveries.append("previous_response_not_found")
+                force_full = True
+                yield ConversationNotice(
+                    "recovery",
+                    "The server no longer held the previous response; resending the full "
+                    "conversation.",
+                    restart=attempt.streamed,
+                )
+                continue
+            except ResponsesError as exc:
+                bytes_sent += self.transport.last_bytes_sent
+                delay = self._retry_delay(exc, retries)
+                if delay is None:
+                    raise
+                retries += 1
+                recoveries.append(_recovery_name(exc))
+                yield ConversationNotice(
+                    _notice_category(exc),
+                    f"{exc.message} Retrying in {delay:.1f} s (attempt {retries + 1}).",
+                    restart=attempt.streamed,
+                )
+                await asyncio.sleep(delay)
+                # A failed continuation evicts the cached parent; without store it must go full.
+                force_full = not self.store
+                continue
+            self._record(attempt, plan, started, bytes_sent, recoveries)
+            return
+
+    def _plan(self, force_full: bool) -> _Plan:
+        settings = self.settings()
+        signature = settings_signature(settings)
+        full_items = [replay_item(item, store=self.store) for item in self.items]
+        full_body = build_body(settings, full_items)
+        full_size = self.transport.request_size(full_body)
+        chain = self._chain
+        if not force_full and chain is not None and self._chain_usable(chain, signature):
+            body = build_body(settings, full_items[chain.length :], chain.response_id)
+            return _Plan(body, True, full_size)
+        return _Plan(full_body, False, full_size)
+
+    def _chain_usable(self, chain: _Chain, signature: str) -> bool:
+        if chain.signature != signature or chain.length > len(self.items):
+            return False
+        if self.store:
+            return True  # persisted server-side: any connection, either transport
+        return (
+            self.transport.active == "websocket"
+            and chain.transport == "websocket"
+            and chain.connection_id is not None
+            and chain.connection_id == self.transport.connection_id != 0
+        )
+
+    def _retry_delay(self, exc: ResponsesError, retries: int) -> float | None:
+        """Seconds to wait before retrying after ``exc``, or ``None`` to give up."""
+        if not exc.retryable or retries >= self.max_retries:
+            return None
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            return exc.retry_after if exc.retry_after <= MAX_RETRY_AFTER else None
+        if isinstance(exc, ConnectionLimitReached) and retries == 0:
+            return 0.0  # a known, clean end of the socket's life: reconnect at once
+        return min(self.retry_base_delay * 2**retries, self.retry_max_delay)
+
+    def _fallback_notice(self) -> ConversationNotice | None:
+        if self.transport.fell_back and not self._fallback_reported:
+            self._fallback_reported = True
+            reason = self.transport.fallback_reason or "Falling back from WebSocket to HTTP."
+            return ConversationNotice("fallback", reason, restart=False)
+        return None
+
+    def _record(
+        self,
+        attempt: _Attempt,
+        plan: _Plan,
+        started: float,
+        bytes_sent: int,
+        recoveries: list[str],
+    ) -> None:
+        response = attempt.terminal.response  # type: ignore[union-attr]
+        output = [copy.deepcopy(item) for item in (response.output or attempt.items_done())]
+        self.items.extend(output)
+        self.last_output = output
+        self._chain = _Chain(
+            response_id=response.id,
+            length=len(self.items),
+            signature=settings_signature(self.settings()),
+            transport=self.transport.active,
+            connection_id=self.transport.connection_id
+            if self.transport.active == "websocket"
+            else None,
+        )
+        usage = response.usage
+        self.last_metrics = TurnMetrics(
+            transport=self.transport.active,
+            chained=plan.chained,
+            bytes_sent=bytes_sent,
+            bytes_full_resend=plan.full_size,
+            time_to_created=attempt.time_to_created,
+            time_to_first_delta=attempt.time_to_first_delta,
+            total_time=time.monotonic() - started,
+            input_tokens=usage.input_tokens if usage else 0,
+            cached_tokens=usage.input_tokens_details.cached_tokens if usage else 0,
+            output_tokens=usage.output_tokens if usage else 0,
+            reasoning_tokens=usage.output_tokens_details.reasoning_tokens if usage else 0,
+            response_id=response.id,
+            recoveries=tuple(recoveries),
+        )
+
+    # ------------------------------------------------------------------ compaction
+
+    async def compact(self) -> dict[str, Any]:
+        """Compact the history with ``POST /responses/compact``. The returned window replaces
+        ``items`` as is, and the next call starts a new chain from it (full input)."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "input": [replay_item(item, store=self.store) for item in self.items],
+        }
+        if self.instructions:
+            body["instructions"] = self.instructions
+        if "prompt_cache_key" in self.extra:
+            body["prompt_cache_key"] = self.extra["prompt_cache_key"]
+        result = await self.transport.compact(body)
+        self.items = [copy.deepcopy(item) for item in result["output"]]
+        self._chain = None
+        return result
+
+    # ------------------------------------------------------------------ persistence
+
+    def to_state(self) -> dict[str, Any]:
+        """A JSON-ready snapshot (history, settings, and the chain when it is persisted)."""
+        chain = None
+        if self._chain is not None and self.store:
+            chain = {
+                "response_id": self._chain.response_id,
+                "length": self._chain.length,
+                "signature": self._chain.signature,
+            }
+        return {
+            "version": 1,
+            "settings": {
+                "model": self.model,
+                "instructions": self.instructions,
+                "tools": self.tools,
+                "store": self.store,
+                "reasoning": self.reasoning,
+                "include": self.include,
+                "context_management": self.context_management,
+                "extra": self.extra,
+            },
+            "items": copy.deepcopy(self.items),
+            "chain": chain,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], transport: Transport) -> Conversation:
+        """Rebuild a conversation saved with ``to_state`` on a new transport. With
+        ``store=false`` the first call sends the full history (no connection holds it)."""
+        if not isinstance(state, dict) or state.get("version") != 1:
+            raise ValueError("not a saved conversation state (version 1)")
+        conversation = cls(transport, **state["settings"])
+        conversation.items = copy.deepcopy(list(state.get("items") or []))
+        chain = state.get("chain")
+        if chain and conversation.store:
+            conversation._chain = _Chain(
+                response_id=chain["response_id"],
+                length=int(chain["length"]),
+                signature=chain["signature"],
+                transport="http",
+                connection_id=None,
+            )
+        return conversation
+
+
+class _Attempt:
+    """What one attempt of a call has streamed so far."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.streamed = False
+        self.terminal: ResponseLifecycleEvent | None = None
+        self.time_to_created: float | None = None
+        self.time_to_first_delta: float | None = None
+        self._done: dict[int, dict[str, Any]] = {}
+
+    def observe(self, event: ServerEvent) -> None:
+        self.streamed = True
+        now = time.monotonic() - self.started
+        if event.type == "response.created" and self.time_to_created is None:
+            self.time_to_created = now
+        elif event.type.endswith(".delta") and self.time_to_first_delta is None:
+            self.time_to_first_delta = now
+        if isinstance(event, OutputItemDone):
+            self._done[event.output_index] = event.item
+        if event.is_terminal and isinstance(event, ResponseLifecycleEvent):
+            self.terminal = event
+
+    def check_finished(self) -> None:
+        """Raise unless the attempt ended with a usable response."""
+        if self.terminal is None:
+            raise ConnectionClosed("The stream ended without a final response event.")
+        if self.terminal.type == "response.failed":
+            error = self.terminal.response.error
+            raise error_from_payload(None, error.wire() if error else {"code": "server_error"})
+
+    def items_done(self) -> list[dict[str, Any]]:
+        return [self._done[index] for index in sorted(self._done)]
+
+
+def _recovery_name(exc: ResponsesError) -> str:
+    if isinstance(exc, ConnectionLimitReached):
+        return "connection_limit"
+    if isinstance(exc, ConnectionClosed):
+        return "reconnect"
+    if isinstance(exc, IdleTimeout):
+        return "idle_timeout"
+    if isinstance(exc, RateLimited):
+        return "rate_limited"
+    return exc.code or type(exc).__name__
+
+
+def _notice_category(exc: ResponsesError) -> str:
+    if isinstance(exc, (ConnectionClosed, ConnectionLimitReached, IdleTimeout)):
+        return "reconnect"
+    return "recovery"
+
+
+__all__ = ["Conversation", "ConversationNotice"]

@@ -1,0 +1,153 @@
+"""The same turn over HTTP: ``POST {base_url}/responses`` with ``stream: true``, read as
+Server-Sent Events with httpx-sse. One ``httpx.AsyncClient`` is kept for the session, so
+turns reuse the kept-alive TCP (and TLS) connection.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from httpx_sse import SSEError, aconnect_sse
+
+from codeagent.responses.errors import (
+    ConnectionClosed,
+    IdleTimeout,
+    ResponsesError,
+    WireFormatError,
+    error_from_payload,
+    retry_after_from,
+)
+from codeagent.responses.events import ErrorEvent, ServerEvent, parse_event
+from codeagent.responses.requests import http_body
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class HttpResponses:
+    """``POST /responses`` (streamed) and ``POST /responses/compact`` over one keep-alive client."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        idle_timeout: float = 300.0,
+        connect_timeout: float = 10.0,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.idle_timeout = idle_timeout
+        headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        host = urlsplit(self.base_url).hostname or ""
+        self._client = httpx.AsyncClient(
+            headers=headers,
+            timeout=httpx.Timeout(idle_timeout, connect=connect_timeout),
+            # A proxy from the environment must not capture a loopback server.
+            trust_env=host not in LOOPBACK_HOSTS,
+        )
+        #: Size of the last request body sent, in bytes.
+        self.last_bytes_sent = 0
+
+    async def stream(self, body: dict[str, Any]) -> AsyncIterator[ServerEvent]:
+        """Post ``body`` and yield its events up to the terminal one; errors are raised typed."""
+        content = http_body(body)
+        self.last_bytes_sent = len(content)
+        try:
+            async with aconnect_sse(
+                self._client, "POST", f"{self.base_url}/responses", content=content
+            ) as source:
+                response = source.response
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise _http_error(response)
+                try:
+                    async for sse in source.aiter_sse():
+                        if not sse.data or sse.data == "[DONE]":
+                            continue
+                        event = _decode(sse.data)
+                        if isinstance(event, ErrorEvent):
+                            raise _error_event(event)
+                        yield event
+                        if event.is_terminal:
+                            return
+                except SSEError as exc:
+                    raise WireFormatError(
+                        f"The server did not send an event stream: {exc}"
+                    ) from None
+                raise ConnectionClosed("The HTTP stream ended before the response completed.")
+        except httpx.TimeoutException as exc:
+            if isinstance(exc, httpx.ConnectTimeout):
+                raise ConnectionClosed(
+                    f"Could not connect to {self.base_url}: timed out."
+                ) from None
+            raise IdleTimeout(
+                f"No event from the server for {self.idle_timeout:g} s; the stream was abandoned."
+            ) from None
+        except httpx.TransportError as exc:
+            raise ConnectionClosed(
+                f"The HTTP connection failed: {exc or type(exc).__name__}"
+            ) from None
+
+    async def compact(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /responses/compact``; returns the compaction object (``output`` = new window)."""
+        try:
+            response = await self._client.post(
+                f"{self.base_url}/responses/compact",
+                content=json.dumps(body, separators=(",", ":")).encode("utf-8"),
+                headers={"Accept": "application/json"},
+            )
+        except httpx.TransportError as exc:
+            raise ConnectionClosed(f"The compact request failed: {exc}") from None
+        if response.status_code >= 400:
+            raise _http_error(response)
+        try:
+            data = response.json()
+        except ValueError:
+            raise WireFormatError("The compact endpoint did not answer with JSON.") from None
+        if not isinstance(data, dict) or not isinstance(data.get("output"), list):
+            raise WireFormatError("The compact answer has no 'output' list.")
+        return data
+
+    async def close(self) -> None:
+        """Close the kept-alive connections."""
+        await self._client.aclose()
+
+
+def _decode(data: str) -> ServerEvent:
+    try:
+        payload = json.loads(data)
+    except ValueError as exc:
+        raise WireFormatError(
+            f"The server sent an event that is not valid JSON ({exc}): {data[:120]!r}"
+        ) from None
+    return parse_event(payload)
+
+
+def _error_event(event: ErrorEvent) -> ResponsesError:
+    extra = event.model_extra or {}
+    headers = extra.get("headers") if isinstance(extra.get("headers"), dict) else None
+    retry_after = extra.get("retry_after")
+    return error_from_payload(
+        event.status,
+        event.body.wire(),
+        headers,
+        retry_after=float(retry_after) if isinstance(retry_after, (int, float)) else None,
+    )
+
+
+def _http_error(response: httpx.Response) -> ResponsesError:
+    error: dict[str, Any] = {}
+    try:
+        data = response.json()
+        if isinstance(data, dict) and isinstance(data.get("error"), dict):
+            error = data["error"]
+    except ValueError:
+        error = {"message": response.text[:200]}
+    headers = dict(response.headers)
+    retry_after = retry_after_from(str(error.get("message", "")), headers)
+    return error_from_payload(response.status_code, error, headers, retry_after=retry_after)

@@ -1,0 +1,205 @@
+"""The transport a conversation talks through: WebSocket mode, HTTP/SSE, or ``auto``.
+
+``auto`` uses WebSocket and falls back to HTTP for the rest of the session after the server
+refuses the upgrade (HTTP 426, or no WebSocket endpoint) or after repeated handshake failures;
+``fell_back`` and ``fallback_reason`` report it. The WebSocket connection is opened lazily,
+reopened after it drops, and rotated at a turn boundary (``ensure_fresh``) before it reaches the
+server's lifetime limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from codeagent.responses.errors import (
+    HandshakeFailed,
+    ResponsesError,
+    WebSocketUnavailable,
+)
+from codeagent.responses.events import ServerEvent
+from codeagent.responses.http import HttpResponses
+from codeagent.responses.requests import TransportName, encoded_size, websocket_frame
+from codeagent.responses.websocket import WebSocketConnection
+
+Mode = Literal["auto", "websocket", "http"]
+
+#: Consecutive failed handshakes after which ``auto`` gives up on WebSocket for the session.
+HANDSHAKE_ATTEMPTS = 3
+HANDSHAKE_BACKOFF = 0.2
+
+
+class Transport:
+    """One session's way to the Responses API (see the module docstring)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        mode: Mode = "auto",
+        idle_timeout: float = 300.0,
+        connect_timeout: float = 10.0,
+        beta_header: str | None = None,
+        max_connection_age: float = 3600.0,
+        rotate_margin: float = 300.0,
+    ):
+        if mode not in ("auto", "websocket", "http"):
+            raise ValueError(f"transport mode must be auto, websocket or http, not {mode!r}")
+        self.base_url = base_url
+        self.mode: Mode = mode
+        self.idle_timeout = idle_timeout
+        self.connect_timeout = connect_timeout
+        self.beta_header = beta_header
+        self.max_connection_age = max_connection_age
+        self.rotate_margin = rotate_margin
+        # Kept private and out of __repr__ so the key never reaches a log or a traceback.
+        self._api_key = api_key
+        self._http = HttpResponses(
+            base_url, api_key, idle_timeout=idle_timeout, connect_timeout=connect_timeout
+        )
+        self._ws: WebSocketConnection | None = None
+        self._connections_opened = 0
+        self._fell_back = False
+        self.fallback_reason: str | None = None
+        self._connect_lock = asyncio.Lock()
+        self.last_bytes_sent = 0
+
+    def __repr__(self) -> str:  # no key here, ever
+        return f"Transport({self.base_url!r}, mode={self.mode!r}, active={self.active!r})"
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def active(self) -> TransportName:
+        """The transport the next request will use."""
+        if self.mode == "http" or self._fell_back:
+            return "http"
+        return "websocket"
+
+    @property
+    def fell_back(self) -> bool:
+        """True once ``auto`` mode switched to HTTP for the rest of the session."""
+        return self._fell_back
+
+    @property
+    def connection_id(self) -> int:
+        """Identifies the live WebSocket; changes on every new socket. 0 when none is open."""
+        if self._ws is None or self._ws.closed:
+            return 0
+        return self._ws.connection_id
+
+    @property
+    def connections_opened(self) -> int:
+        """How many WebSocket connections this transport has opened."""
+        return self._connections_opened
+
+    @property
+    def connection_age(self) -> float:
+        """Seconds the live WebSocket has been open (0 when none is)."""
+        if self._ws is None or self._ws.closed:
+            return 0.0
+        return self._ws.age
+
+    def request_size(self, body: dict[str, Any]) -> int:
+        """Bytes ``body`` would take on the active transport."""
+        return encoded_size(body, self.active)
+
+    # ------------------------------------------------------------------ connection management
+
+    async def ensure_fresh(self) -> None:
+        """Call at a turn boundary: open the WebSocket if none is live, and replace it when it
+        is within ``rotate_margin`` of ``max_connection_age`` or the server said it expired.
+        Does nothing over HTTP. May switch ``auto`` to HTTP (see ``fell_back``)."""
+        if self.active != "websocket":
+            return
+        ws = self._ws
+        if ws is not None and not ws.closed:
+            too_old = ws.age >= self.max_connection_age - self.rotate_margin
+            if not (too_old or ws.expired):
+                return
+            await ws.close()
+        await self._connect()
+
+    async def _connect(self) -> WebSocketConnection | None:
+        """Open a new socket (``None`` when ``auto`` fell back to HTTP instead)."""
+        async with self._connect_lock:
+            if self._ws is not None and not self._ws.closed and not self._ws.expired:
+                return self._ws
+            if self._ws is not None:
+                await self._ws.close()
+                self._ws = None
+            failures = 0
+            while True:
+                try:
+                    self._ws = await WebSocketConnection.open(
+                        self.base_url,
+                        self._api_key,
+                        connection_id=self._connections_opened + 1,
+                        connect_timeout=self.connect_timeout,
+                        beta_header=self.beta_header,
+                    )
+                    self._connections_opened += 1
+                    return self._ws
+                except WebSocketUnavailable as exc:
+                    if self.mode != "auto":
+                        raise
+                    self._fall_back(exc.message)
+                    return None
+                except HandshakeFailed as exc:
+                    failures += 1
+                    if failures < HANDSHAKE_ATTEMPTS:
+                        await asyncio.sleep(HANDSHAKE_BACKOFF * 2 ** (failures - 1))
+                        continue
+                    if self.mode != "auto":
+                        raise
+                    self._fall_back(f"{failures} WebSocket handshakes failed ({exc.message})")
+                    return None
+
+    def _fall_back(self, reason: str) -> None:
+        self._fell_back = True
+        self.fallback_reason = f"Falling back from WebSocket to HTTP for this session: {reason}"
+
+    # ------------------------------------------------------------------ requests
+
+    async def stream(self, body: dict[str, Any]) -> AsyncIterator[ServerEvent]:
+        """Send one ``response.create`` and yield its typed events up to and including the
+        terminal one. Errors are raised as the typed errors of ``responses.errors``."""
+        if self.active == "websocket":
+            ws = self._ws
+            if ws is None or ws.closed or ws.expired:
+                ws = await self._connect()
+            if ws is not None:
+                frame = websocket_frame(body)
+                self.last_bytes_sent = len(frame.encode("utf-8"))
+                events = ws.stream(
+                    frame, lane=body.get("stream_id"), idle_timeout=self.idle_timeout
+                )
+                async with contextlib.aclosing(events):
+                    async for event in events:
+                        yield event
+                return
+        events = self._http.stream(body)
+        try:
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    self.last_bytes_sent = self._http.last_bytes_sent
+                    yield event
+        finally:
+            self.last_bytes_sent = self._http.last_bytes_sent
+
+    async def compact(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /responses/compact`` (always HTTP; the WebSocket protocol has no such event)."""
+        return await self._http.compact(body)
+
+    async def close(self) -> None:
+        """Close the WebSocket (if any) and the HTTP client."""
+        if self._ws is not None:
+            await self._ws.close()
+            self._ws = None
+        await self._http.close()
+
+
+__all__ = ["Mode", "ResponsesError", "Transport"]
