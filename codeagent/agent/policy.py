@@ -1,0 +1,132 @@
+"""Which tool calls may run, need a human, or are refused, under a ``Policy`` plus the
+"approve for the session" grants the user gave so far.
+
+- ``read-only``: read-only commands run; patches and other commands are refused.
+- ``ask``: read-only commands run; patches and other commands need approval.
+- ``auto-edit``: patches inside the repository apply; commands that may write need approval.
+- ``full-auto``: everything runs inside the sandbox; without a sandbox, commands that may write
+  need approval (and the request says why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from codeagent.agent.approvals import ApprovalRequest, Decision, Policy, Scope
+
+#: Shell syntax that chains or redirects; a prefix grant never covers a command containing it,
+#: so "approve `git` for the session" cannot approve `git status; rm -rf ~`.
+_SHELL_CONTROL = (";", "&", "|", "`", "$(", ">", "<", "\n")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """``allow`` runs the call, ``ask`` needs the approver, ``deny`` refuses it (``reason``)."""
+
+    action: Literal["allow", "ask", "deny"]
+    reason: str = ""
+
+
+@dataclass
+class SessionGrants:
+    """What the user approved for the rest of the session."""
+
+    exact_commands: set[str] = field(default_factory=set)
+    prefixes: set[str] = field(default_factory=set)
+    all_patches: bool = False
+
+    def covers_command(self, command: str) -> bool:
+        command = command.strip()
+        if command in self.exact_commands:
+            return True
+        if any(mark in command for mark in _SHELL_CONTROL):
+            return False
+        return any(command == p or command.startswith(p + " ") for p in self.prefixes)
+
+    def describe(self) -> list[str]:
+        """Human lines for ``/status``-like displays."""
+        lines = [f"command: {c}" for c in sorted(self.exact_commands)]
+        lines += [f"commands starting with: {p}" for p in sorted(self.prefixes)]
+        if self.all_patches:
+            lines.append("all patches")
+        return lines
+
+
+def first_word(command: str) -> str:
+    """The program name of a command line (the default scope of a prefix grant)."""
+    parts = command.strip().split()
+    return parts[0] if parts else ""
+
+
+class ApprovalRules:
+    """Decide on patches and commands; remember session-scoped approvals."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        sandboxed: bool,
+        is_read_only: Callable[[str], bool],
+    ):
+        self.policy = policy
+        self.sandboxed = sandboxed
+        self.grants = SessionGrants()
+        self._is_read_only = is_read_only
+
+    def check_patch(self) -> Verdict:
+        """The verdict for a patch inside the repository (escapes are refused by the tool)."""
+        if self.policy is Policy.READ_ONLY:
+            return Verdict("deny", "the read-only policy does not allow changing files")
+        if self.policy in (Policy.AUTO_EDIT, Policy.FULL_AUTO) or self.grants.all_patches:
+            return Verdict("allow")
+        return Verdict("ask", "the ask policy needs your approval for every patch")
+
+    def check_commands(self, commands: list[str]) -> Verdict:
+        """The strictest verdict over every command of one shell call."""
+        verdicts = [self._check_command(c) for c in commands]
+        for action in ("deny", "ask"):
+            for verdict in verdicts:
+                if verdict.action == action:
+                    return verdict
+        return Verdict("allow")
+
+    def _check_command(self, command: str) -> Verdict:
+        if self._is_read_only(command):
+            return Verdict("allow")
+        if self.policy is Policy.READ_ONLY:
+            return Verdict(
+                "deny", f"the read-only policy allows only read-only commands, not: {command}"
+            )
+        if self.grants.covers_command(command):
+            return Verdict("allow")
+        if self.policy is Policy.FULL_AUTO:
+            if self.sandboxed:
+                return Verdict("allow")
+            return Verdict("ask", "no sandbox is available here, so commands need approval")
+        why = "this command may change files"
+        if not self.sandboxed:
+            why += " and no sandbox is available"
+        return Verdict("ask", why)
+
+    def remember(self, request: ApprovalRequest, decision: Decision) -> None:
+        """Record an "approve for the session" decision so matching calls stop asking."""
+        if not decision.approved or decision.scope is None:
+            return
+        if decision.scope is Scope.ALL_PATCHES:
+            self.grants.all_patches = True
+        elif decision.scope is Scope.EXACT_COMMAND:
+            self.grants.exact_commands.update(
+                line.strip() for line in request.command.splitlines() if line.strip()
+            )
+        elif decision.scope is Scope.COMMAND_PREFIX:
+            prefix = decision.prefix.strip() or first_word(request.command)
+            if prefix:
+                self.grants.prefixes.add(prefix)
+
+    def set_policy(self, policy: Policy) -> None:
+        self.policy = policy
+
+
+__all__ = ["ApprovalRules", "SessionGrants", "Verdict", "first_word"]
