@@ -8,6 +8,7 @@ arguments produce a clear message instead of an exception.
 from __future__ import annotations
 
 import shlex
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 from codeagent.agent.approvals import Policy
 
 if TYPE_CHECKING:
+    from codeagent.sessions import SessionInfo
     from codeagent.tui.app import CodeAgentApp
 
 Handler = Callable[["CodeAgentApp", list[str]], Awaitable[None]]
@@ -213,16 +215,16 @@ async def _resume(app: CodeAgentApp, args: list[str]) -> None:
             app.show_info("No earlier sessions in this repository.")
             return
         lines = ["**Sessions** (`/resume ID`)", ""]
-        lines += [f"- `{info.session_id}` {_session_line(info)}" for info in sessions[:20]]
+        lines += [f"- `{info.id}` {_session_line(info)}" for info in sessions[:20]]
         app.show_info("\n".join(lines), markdown=True)
         return
     await app.resume_session(args[0])
 
 
-def _session_line(info: object) -> str:
-    """A short description of a ``SessionInfo`` (fields beyond the id are optional)."""
-    parts = [str(getattr(info, name)) for name in ("updated", "title") if getattr(info, name, "")]
-    return " — ".join(parts)
+def _session_line(info: SessionInfo) -> str:
+    """When a session was last used, and its title."""
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.updated))
+    return f"{when} — {info.title}" if info.title else when
 
 
 @command("status", "model, policy, connection and session")

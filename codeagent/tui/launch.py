@@ -20,7 +20,8 @@ codeagent needs an API key to talk to the model.
 To use another endpoint (a proxy, a local model, or codeagent's own local server):
 
   codeagent serve                      # prints a base URL, e.g. http://127.0.0.1:8765/v1
-  codeagent --base-url http://127.0.0.1:8765/v1 --api-key local
+  OPENAI_API_KEY=local codeagent --base-url http://127.0.0.1:8765/v1
+  (or set OPENAI_BASE_URL; any key works with the local server)
 
 Or try it without any key:  codeagent --demo
 """
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         if not sessions:
             print("codeagent: no session to resume in this repository.", file=sys.stderr)
             return 2
-        session_id = sessions[0].session_id
+        session_id = sessions[0].id
     return _run_app(settings, root, session_id=session_id)
 
 

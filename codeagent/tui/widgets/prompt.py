@@ -43,7 +43,7 @@ class PromptArea(TextArea):
     def __init__(self, menu: CompletionMenu | None = None, **kwargs) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, **kwargs)
         self.menu = menu
-        self.history: list[str] = []
+        self.sent_history: list[str] = []
         self._history_index: int | None = None
         self._draft = ""
         self.files: list[str] = []
@@ -58,8 +58,8 @@ class PromptArea(TextArea):
         text = self.text.strip()
         if not text:
             return
-        if not self.history or self.history[-1] != text:
-            self.history.append(text)
+        if not self.sent_history or self.sent_history[-1] != text:
+            self.sent_history.append(text)
         self._history_index = None
         self.clear()
         self._hide_menu()
@@ -70,21 +70,21 @@ class PromptArea(TextArea):
         self._replace_via_keyboard("\n", start, end)
 
     def _recall(self, step: int) -> bool:
-        if not self.history:
+        if not self.sent_history:
             return False
         if self._history_index is None:
             if step > 0:
                 return False
             self._draft = self.text
-            index = len(self.history) - 1
+            index = len(self.sent_history) - 1
         else:
             index = self._history_index + step
-        if index >= len(self.history):
+        if index >= len(self.sent_history):
             self._history_index = None
             self._set_text(self._draft)
             return True
         self._history_index = max(index, 0)
-        self._set_text(self.history[self._history_index])
+        self._set_text(self.sent_history[self._history_index])
         return True
 
     def _set_text(self, text: str) -> None:
