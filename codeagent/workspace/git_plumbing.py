@@ -1,0 +1,246 @@
+"""Low-level git plumbing used by checkpoints: snapshots, trees, refs and diffs.
+
+Everything here works through a *temporary* index file (``GIT_INDEX_FILE``) so that the user's
+HEAD, branch, index and stash are never read-modify-written. Paths are always exchanged with git
+NUL-separated (``-z``) so spaces, newlines and non-ASCII names survive unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from codeagent.workspace.git_errors import GitCommandError
+
+# Checkpoint commits are authored by codeagent itself so they work even when the user has no
+# git identity configured, and so they are easy to recognise in `git log refs/codeagent/...`.
+CHECKPOINT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "codeagent",
+    "GIT_AUTHOR_EMAIL": "codeagent@localhost",
+    "GIT_COMMITTER_NAME": "codeagent",
+    "GIT_COMMITTER_EMAIL": "codeagent@localhost",
+}
+
+GITLINK_MODE = "160000"
+SYMLINK_MODE = "120000"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file in a tree: git mode ("100644", "100755", "120000", "160000") and object id."""
+
+    mode: str
+    sha: str
+
+
+@dataclass(frozen=True)
+class TreeChange:
+    """A path whose entry differs between two trees (``None`` = absent on that side)."""
+
+    path: str
+    old: Entry | None
+    new: Entry | None
+
+
+class GitPlumbing:
+    """Runs git plumbing commands for one working tree through gitpython."""
+
+    def __init__(self, repo: git.Repo) -> None:
+        self.repo = repo
+        self.root = Path(repo.working_tree_dir or ".")
+        self.git_dir = Path(repo.git_dir)
+        self._null_sha: str | None = None
+
+    # -- running commands ---------------------------------------------------------------------
+
+    def run(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        stdin: bytes | None = None,
+        check: bool = True,
+    ) -> bytes:
+        """Run ``git args...`` in the working tree and return raw stdout.
+
+        ``stdin`` is passed through a temporary file because gitpython hands ``istream`` straight
+        to ``Popen``, which needs a real file descriptor.
+        """
+        command = ["git", *args]
+        inline_env = {"GIT_TERMINAL_PROMPT": "0", **(env or {})}
+        with tempfile.TemporaryFile() as stream:
+            if stdin is not None:
+                stream.write(stdin)
+                stream.seek(0)
+            try:
+                status, out, err = self.repo.git.execute(
+                    command,
+                    istream=stream if stdin is not None else None,
+                    with_extended_output=True,
+                    with_exceptions=False,
+                    stdout_as_string=False,
+                    strip_newline_in_stdout=False,
+                    env=inline_env,
+                )
+            except git.GitCommandNotFound as exc:  # pragma: no cover - git is a hard dependency
+                raise GitCommandError("git is not installed or not on PATH") from exc
+        if check and status != 0:
+            detail = err.strip() if isinstance(err, str) else str(err)
+            raise GitCommandError(f"git {args[0]} failed: {detail or f'exit status {status}'}")
+        return out if isinstance(out, bytes) else str(out).encode()
+
+    def text(self, *args: str, env: Mapping[str, str] | None = None) -> str:
+        """Run git and return stdout decoded and stripped (for ids and single values)."""
+        return self.run(*args, env=env).decode("utf-8", "surrogateescape").strip()
+
+    def rev_parse(self, rev: str) -> str | None:
+        """Object id for ``rev``, or None when it does not resolve (e.g. unborn HEAD)."""
+        out = self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{object}}", check=False)
+        value = out.decode().strip()
+        return value or None
+
+    @property
+    def null_sha(self) -> str:
+        """The all-zero object id, sized for this repository's hash algorithm."""
+        if self._null_sha is None:
+            algorithm = self.text("rev-parse", "--show-object-format")
+            self._null_sha = "0" * (64 if algorithm == "sha256" else 40)
+        return self._null_sha
+
+    # -- temporary index ----------------------------------------------------------------------
+
+    @contextmanager
+    def temp_index(self, *, seed_from_user_index: bool = False) -> Iterator[dict[str, str]]:
+        """Yield an env mapping that points git at a private, throw-away index file.
+
+        Seeding from a *copy* of the user's index reuses its stat cache, so ``add -A`` only
+        re-hashes files that really changed; the user's own index file is only read.
+        """
+        path = self.git_dir / f"codeagent-{uuid.uuid4().hex}.index"
+        user_index = self.git_dir / "index"
+        if seed_from_user_index and user_index.is_file():
+            shutil.copyfile(user_index, path)
+        try:
+            yield {"GIT_INDEX_FILE": str(path)}
+        finally:
+            for leftover in (path, path.with_name(path.name + ".lock")):
+                leftover.unlink(missing_ok=True)
+
+    # -- trees ----------------------------------------------------------------------------------
+
+    def snapshot_tree(self) -> str:
+        """Write a tree of the working tree as it is now: tracked and untracked-not-ignored."""
+        with self.temp_index(seed_from_user_index=True) as env:
+            if not Path(env["GIT_INDEX_FILE"]).exists():
+                head = self.rev_parse("HEAD")
+                if head:
+                    self.run("read-tree", head, env=env)
+                else:
+                    self.run("read-tree", "--empty", env=env)
+            # --ignore-errors is deliberately absent: an unreadable file must fail the checkpoint
+            # rather than silently leave a hole that undo would later "restore" as deleted.
+            self.run("add", "-A", "--", ".", env=env)
+            return self.text("write-tree", env=env)
+
+    def tree_entries(self, tree: str) -> dict[str, Entry]:
+        """Every file (blob, symlink, gitlink) in ``tree``, keyed by repository-relative path."""
+        out = self.run("ls-tree", "-r", "-z", "--full-tree", tree)
+        entries: dict[str, Entry] = {}
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            meta, _, raw_path = record.partition(b"\t")
+            mode, _kind, sha = meta.decode().split()
+            entries[_decode_path(raw_path)] = Entry(mode, sha)
+        return entries
+
+    def diff_trees(self, old_tree: str, new_tree: str) -> list[TreeChange]:
+        """Paths that differ between two trees, without rename detection (one path, one change)."""
+        out = self.run("diff-tree", "-r", "-z", "--no-renames", "--no-ext-diff", old_tree, new_tree)
+        fields = out.split(b"\0")
+        changes: list[TreeChange] = []
+        i = 0
+        while i < len(fields):
+            meta = fields[i]
+            if not meta.startswith(b":"):
+                i += 1
+                continue
+            old_mode, new_mode, old_sha, new_sha, _status = meta[1:].decode().split()
+            path = _decode_path(fields[i + 1])
+            changes.append(
+                TreeChange(
+                    path,
+                    None if old_mode == "000000" else Entry(old_mode, old_sha),
+                    None if new_mode == "000000" else Entry(new_mode, new_sha),
+                )
+            )
+            i += 2
+        return changes
+
+    def unified_diff(self, old_tree: str, new_tree: str) -> str:
+        """A unified diff between two trees, plain text (no colour, no external diff tools)."""
+        # quotepath=false keeps unicode names readable instead of octal-escaped.
+        out = self.run(
+            "-c",
+            "core.quotepath=false",
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-renames",
+            "--no-textconv",
+            old_tree,
+            new_tree,
+        )
+        return out.decode("utf-8", "replace")
+
+    # -- objects and refs -----------------------------------------------------------------------
+
+    def commit_tree(
+        self,
+        tree: str,
+        message: str,
+        parents: tuple[str, ...] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> str:
+        """Create a commit object (no ref moves, no hooks) and return its id."""
+        args = ["commit-tree", tree]
+        for parent in parents:
+            args += ["-p", parent]
+        identity = CHECKPOINT_IDENTITY if env is None else env
+        return self.run(*args, env=identity, stdin=message.encode()).decode().strip()
+
+    def write_blob(self, data: bytes) -> str:
+        """Store ``data`` as a blob and return its id."""
+        return self.run("hash-object", "-w", "--stdin", stdin=data).decode().strip()
+
+    def read_blob(self, sha: str) -> bytes:
+        """Raw content of a blob."""
+        return self.run("cat-file", "blob", sha)
+
+    def update_ref(self, ref: str, new: str, old: str | None = None, reason: str = "") -> None:
+        """Point ``ref`` at ``new``; with ``old`` the move fails if someone else moved it first."""
+        args = ["update-ref", "-m", reason or "codeagent", ref, new]
+        if old is not None:
+            args.append(old)
+        self.run(*args)
+
+    def delete_ref(self, ref: str) -> None:
+        """Remove a ref if it exists."""
+        self.run("update-ref", "-d", ref, check=False)
+
+    def refs_under(self, prefix: str) -> dict[str, str]:
+        """All refs below ``prefix`` mapped to the object they point at."""
+        out = self.text("for-each-ref", "--format=%(refname) %(objectname)", prefix)
+        return dict(line.split(" ", 1) for line in out.splitlines() if line)
+
+
+def _decode_path(raw: bytes) -> str:
+    """Decode a path from git; undecodable bytes round-trip through surrogateescape."""
+    return os.fsdecode(raw)

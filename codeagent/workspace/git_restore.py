@@ -1,0 +1,137 @@
+"""Move a set of files from one recorded state to another, refusing if anyone changed them.
+
+Undo and redo are the same operation in opposite directions: every file a turn changed must
+currently look exactly like one side of the turn (``expected``), and is then rewritten to the other
+side (``target``). Files outside that set are never touched. All checks run before the first write,
+so a refusal changes nothing; if a write fails half-way the files are put back as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from codeagent.workspace.git_plumbing import Entry, GitPlumbing
+
+State = Mapping[str, Entry | None]
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One file that cannot be restored safely, and why (phrased for the user)."""
+
+    path: str
+    reason: str
+
+
+def find_conflicts(
+    root: Path, current: Mapping[str, Entry], expected: State, target: State
+) -> list[Conflict]:
+    """Everything that stops moving ``expected`` -> ``target`` without losing someone's work.
+
+    ``current`` is a fresh snapshot of the working tree (tracked + untracked-not-ignored files).
+    """
+    conflicts: list[Conflict] = []
+    removing = {path for path, entry in target.items() if entry is None}
+    for path, want in expected.items():
+        now = current.get(path)
+        on_disk = os.path.lexists(root / path)
+        if now != want or (want is None and on_disk):
+            if want is None:
+                reason = "was created or is present again since"
+            elif now is None:
+                reason = "was deleted since" if not on_disk else "is now ignored by git"
+            else:
+                reason = "was edited since"
+            conflicts.append(Conflict(path, reason))
+    for path, entry in target.items():
+        if entry is None:
+            continue
+        blocker = _obstruction(root, path, current, removing)
+        if blocker:
+            conflicts.append(Conflict(path, blocker))
+    return conflicts
+
+
+def _obstruction(root: Path, path: str, current: Mapping[str, Entry], removing: set[str]) -> str:
+    """Why ``path`` cannot be written (a file where a folder must go, or vice versa), or ''."""
+    parts = path.split("/")
+    for depth in range(1, len(parts)):
+        parent = "/".join(parts[:depth])
+        full = root / parent
+        is_file = os.path.lexists(full) and (full.is_symlink() or not full.is_dir())
+        if is_file and parent not in removing:
+            return f"cannot be restored because {parent} is now a file"
+    full = root / path
+    if full.is_dir() and not full.is_symlink():
+        for dirpath, _dirs, files in os.walk(full):
+            for name in files:
+                rel = Path(dirpath, name).relative_to(root).as_posix()
+                if rel not in removing:
+                    return f"cannot be restored because {path} is now a folder with other files"
+    return ""
+
+
+def apply_state(plumbing: GitPlumbing, before: State, target: State) -> None:
+    """Rewrite the files in ``target`` to their target entries; on failure restore ``before``."""
+    try:
+        _write(plumbing, target)
+    except Exception:
+        # Best effort: put every file back as it was so a failed undo never leaves a half state.
+        # On a double failure the original error is the one worth reporting.
+        with contextlib.suppress(Exception):
+            _write(plumbing, before)
+        raise
+
+
+def _write(plumbing: GitPlumbing, target: State) -> None:
+    root = plumbing.root
+    # Removals first, deepest first, so a file can replace a folder that held removed files.
+    for path in sorted((p for p, e in target.items() if e is None), key=_depth, reverse=True):
+        full = root / path
+        if os.path.lexists(full):
+            if full.is_dir() and not full.is_symlink():
+                _remove_empty_tree(full)
+            else:
+                full.unlink()
+        _prune_empty_parents(root, full.parent)
+    writes = {p: e for p, e in target.items() if e is not None}
+    if not writes:
+        return
+    for path in writes:
+        full = root / path
+        if full.is_dir() and not full.is_symlink():
+            _remove_empty_tree(full)
+    index_info = b"".join(
+        f"{entry.mode} {entry.sha}\t".encode() + os.fsencode(path) + b"\0"
+        for path, entry in writes.items()
+    )
+    paths = b"".join(os.fsencode(path) + b"\0" for path in writes)
+    with plumbing.temp_index() as env:
+        plumbing.run("update-index", "-z", "--index-info", env=env, stdin=index_info)
+        # checkout-index writes content, exec bit and symlinks, creates parent folders and runs
+        # the repository's smudge filters, exactly as git itself would check the file out.
+        plumbing.run("checkout-index", "-f", "-z", "--stdin", env=env, stdin=paths)
+
+
+def _depth(path: str) -> int:
+    return path.count("/")
+
+
+def _remove_empty_tree(folder: Path) -> None:
+    """Remove a folder that contains only empty folders; raise OSError if anything is inside."""
+    for dirpath, _dirs, _files in os.walk(folder, topdown=False):
+        os.rmdir(dirpath)
+
+
+def _prune_empty_parents(root: Path, folder: Path) -> None:
+    """Remove folders left empty by a removal, up to (not including) the repository root."""
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
