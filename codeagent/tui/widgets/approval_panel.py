@@ -1,0 +1,223 @@
+"""``ApprovalPanel``: one tool call waiting for a decision, answered with single keys.
+
+A patch is shown as a ``DiffView`` (``j``/``k`` move between hunks, ``space`` leaves a hunk
+out); a command is shown with where it runs and whether a sandbox contains it. ``y`` approves,
+``n`` rejects and asks for an optional reason for the model (Enter sends, even empty), ``a``
+approves for the rest of the session after a choice that spells the scope out. The panel posts
+exactly one ``ApprovalPanel.Decided``; the app resolves the approver's Future from it.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from codeagent.agent.approvals import ApprovalRequest, Decision, Scope
+from codeagent.tui.widgets.diff_rows import sanitize
+from codeagent.tui.widgets.diff_view import DiffView
+
+
+def command_prefix(command: str) -> str:
+    """The first word of ``command`` (what a "commands starting with" scope matches)."""
+    try:
+        words = shlex.split(command)
+    except ValueError:  # unbalanced quotes: fall back to whitespace
+        words = command.split()
+    return words[0] if words else ""
+
+
+def scope_choices(request: ApprovalRequest) -> list[tuple[str, Decision]]:
+    """The session-wide approvals on offer for ``request``, each with its spelled-out label."""
+    if request.kind == "patch":
+        return [("Approve all patches this session", Decision(True, scope=Scope.ALL_PATCHES))]
+    command = request.command.strip()
+    choices = [(f"Approve exactly `{command}` this session", Decision(True, Scope.EXACT_COMMAND))]
+    prefix = command_prefix(command)
+    if prefix and prefix != command:
+        choices.append(
+            (
+                f"Approve commands starting with `{prefix}` this session",
+                Decision(True, Scope.COMMAND_PREFIX, prefix=prefix),
+            )
+        )
+    return choices
+
+
+class ApprovalPanel(Vertical, can_focus=True):
+    """Shows an ``ApprovalRequest`` and turns key presses into one ``Decision``."""
+
+    BINDINGS = [
+        Binding("y", "approve", "Approve", id="approval.approve"),
+        Binding("n", "reject", "Reject", id="approval.reject"),
+        Binding("a", "approve_session", "Approve for session", id="approval.session"),
+        Binding("escape", "cancel", "Back", id="approval.cancel"),
+    ]
+
+    class Decided(Message):
+        """The user decided on ``request``."""
+
+        def __init__(
+            self,
+            request: ApprovalRequest,
+            decision: Decision,
+            panel: ApprovalPanel | None = None,
+        ):
+            super().__init__()
+            self.request = request
+            self.decision = decision
+            self.panel = panel
+
+        @property
+        def control(self) -> ApprovalPanel | None:
+            return self.panel
+
+    def __init__(
+        self,
+        request: ApprovalRequest,
+        *,
+        cwd: Path | str | None = None,
+        sandbox: str = "",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ):
+        super().__init__(name=name, id=id, classes=classes)
+        self.request = request
+        self.cwd = cwd
+        self.sandbox = sandbox
+        self.decided = False
+        self._mode = "keys"  # "keys", "rejecting" or "choosing-scope"
+        self._choices = scope_choices(request)
+
+    def compose(self) -> ComposeResult:
+        request = self.request
+        if request.reason:
+            yield Static(sanitize(request.reason), classes="approval-reason", markup=False)
+        if request.kind == "patch":
+            yield DiffView(request.diff, hunk_counts=request.hunks or None)
+        else:
+            yield Static(f"$ {sanitize(request.command)}", classes="approval-command", markup=False)
+            context = []
+            if self.cwd is not None:
+                context.append(f"in {self.cwd}")
+            if self.sandbox:
+                context.append(sanitize(self.sandbox))
+            if context:
+                yield Static("\n".join(context), classes="approval-context", markup=False)
+        yield Input(
+            placeholder="Reason for the model (optional). Enter sends, Esc goes back",
+            id="approval-reject-reason",
+        )
+        yield OptionList(
+            *(Option(label, id=str(n)) for n, (label, _) in enumerate(self._choices)),
+            id="approval-scope",
+        )
+
+    def on_mount(self) -> None:
+        kind = "Apply patch" if self.request.kind == "patch" else "Run command"
+        title = sanitize(self.request.title) if self.request.title else ""
+        self.border_title = f"{kind}: {title}" if title else kind
+        self.border_subtitle = "y approve · n reject · a for session"
+        self.focus_default()
+
+    def focus_default(self) -> None:
+        """Focus the diff (so hunk keys work) or the panel itself for a command."""
+        diffs = self.query(DiffView)
+        if diffs:
+            diffs.first().focus()
+        else:
+            self.focus()
+
+    @property
+    def diff_view(self) -> DiffView | None:
+        """The diff of a patch request."""
+        diffs = self.query(DiffView)
+        return diffs.first() if diffs else None
+
+    # -- key handling ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.decided:
+            return False
+        if action == "cancel":
+            return self._mode != "keys"
+        if action in ("approve", "reject", "approve_session"):
+            return self._mode == "keys"
+        return True
+
+    def _set_mode(self, mode: str) -> None:
+        self.remove_class("-rejecting", "-choosing-scope")
+        self._mode = mode
+        if mode != "keys":
+            self.add_class(f"-{mode}")
+        self.refresh_bindings()
+
+    def _hunk_selection(self) -> dict[str, frozenset[int]] | None:
+        view = self.diff_view
+        if view is None or view.all_selected:
+            return None
+        return {path: frozenset(chosen) for path, chosen in view.selected_hunks.items()}
+
+    def _decide(self, decision: Decision) -> None:
+        if self.decided:
+            return
+        self.decided = True
+        self.refresh_bindings()
+        self.post_message(self.Decided(self.request, decision, self))
+
+    def _approval(self, decision: Decision) -> Decision | None:
+        """Add the hunk selection to an approval; ``None`` if no hunk at all is selected."""
+        selection = self._hunk_selection()
+        if selection is not None and not any(selection.values()):
+            self.notify("No hunk selected: select one with space, or press n to reject.")
+            self.app.bell()
+            return None
+        if selection is None:
+            return decision
+        return Decision(True, decision.scope, decision.prefix, selected_hunks=selection)
+
+    def action_approve(self) -> None:
+        """Approve this call once (only the selected hunks of a patch)."""
+        decision = self._approval(Decision.approve())
+        if decision is not None:
+            self._decide(decision)
+
+    def action_reject(self) -> None:
+        """Ask for an optional reason, then reject."""
+        self._set_mode("rejecting")
+        self.query_one("#approval-reject-reason", Input).focus()
+
+    def action_approve_session(self) -> None:
+        """Offer the session-wide scopes, spelled out."""
+        self._set_mode("choosing-scope")
+        options = self.query_one("#approval-scope", OptionList)
+        options.highlighted = 0
+        options.focus()
+
+    def action_cancel(self) -> None:
+        """Leave the reason input or the scope choice without deciding."""
+        self._set_mode("keys")
+        self.focus_default()
+
+    @on(Input.Submitted, "#approval-reject-reason")
+    def _reason_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._decide(Decision.reject(event.value.strip()))
+
+    @on(OptionList.OptionSelected, "#approval-scope")
+    def _scope_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        _, decision = self._choices[int(event.option_id or 0)]
+        decision = self._approval(decision)
+        if decision is None:
+            self.action_cancel()
+            return
+        self._decide(decision)

@@ -1,0 +1,185 @@
+"""Turn parsed diffs into display rows with pygments syntax colours.
+
+This is the CPU-heavy half of the diff widget (lexing every line), kept free of widget state so
+it runs in a worker thread before anything is drawn. Each hunk is lexed twice, once as the old
+text (context and removed lines) and once as the new text (context and added lines), so that
+multi-line strings and comments are coloured as they are in the file on that side.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_for_filename
+from pygments.lexers.special import TextLexer
+from pygments.styles import get_style_by_name
+from pygments.token import _TokenType
+from pygments.util import ClassNotFound
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+
+from codeagent.tui.widgets.diff_model import FileDiff, Hunk
+
+RowKind = Literal[
+    "file", "note", "hunk", "context", "added", "removed", "nonewline", "blank", "error", "raw"
+]
+TAB_SIZE = 4
+# C0 controls (except tab, expanded earlier) and DEL become visible "control pictures" and C1
+# controls a replacement mark: a diff must never be able to send escape sequences to the terminal.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def sanitize(text: str) -> str:
+    """Expand tabs and make control characters visible and harmless."""
+
+    def picture(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        if code < 0x20:
+            return chr(0x2400 + code)
+        return "\u2421" if code == 0x7F else "\ufffd"
+
+    return _CONTROL_RE.sub(picture, text.expandtabs(TAB_SIZE))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One display line. ``hunk`` is the global hunk index (across files) or ``None``."""
+
+    kind: RowKind
+    file_index: int
+    hunk: int | None = None
+    old_no: int | None = None
+    new_no: int | None = None
+    text: str = ""
+    segments: tuple[Segment, ...] = ()
+
+    @property
+    def cell_length(self) -> int:
+        """Width of the row's code text in terminal cells."""
+        return cell_len(self.text)
+
+
+@dataclass(frozen=True)
+class HunkRef:
+    """Where a hunk lives: its file, its index inside the file and its first row."""
+
+    file_index: int
+    path: str
+    index_in_file: int
+    row: int
+    end_row: int  # exclusive
+
+
+@dataclass(frozen=True)
+class DiffLayout:
+    """Everything the widget draws for one diff under one syntax style."""
+
+    files: list[FileDiff]
+    rows: list[Row]
+    hunks: list[HunkRef]
+    file_rows: list[int]
+    max_width: int
+
+
+@lru_cache(maxsize=64)
+def _token_styles(style_name: str) -> dict[_TokenType, Style]:
+    """A lazily filled token -> Rich style table for one pygments style."""
+    return {}
+
+
+def _style_for(style_name: str, token: _TokenType) -> Style:
+    table = _token_styles(style_name)
+    style = table.get(token)
+    if style is None:
+        spec = get_style_by_name(style_name).style_for_token(token)
+        # Only the foreground and font attributes: backgrounds come from the diff line kind.
+        style = Style(
+            color=f"#{spec['color']}" if spec["color"] else None,
+            bold=spec["bold"] or None,
+            italic=spec["italic"] or None,
+            underline=spec["underline"] or None,
+        )
+        table[token] = style
+    return style
+
+
+@lru_cache(maxsize=256)
+def lexer_for(path: str) -> Lexer:
+    """The pygments lexer for a file name, plain text when unknown."""
+    options = {"stripnl": False, "ensurenl": True, "tabsize": 0}
+    try:
+        return get_lexer_for_filename(path, **options)
+    except ClassNotFound:
+        return TextLexer(**options)
+
+
+def _highlight_lines(lines: list[str], lexer: Lexer, style_name: str) -> list[tuple[Segment, ...]]:
+    """Lex ``lines`` as one text and split the tokens back into per-line segments."""
+    result: list[list[Segment]] = [[] for _ in lines]
+    if not lines:
+        return []
+    line = 0
+    for token, value in lexer.get_tokens("\n".join(lines) + "\n"):
+        style = _style_for(style_name, token)
+        parts = value.split("\n")
+        for n, part in enumerate(parts):
+            if n:
+                line += 1
+            if part and line < len(result):
+                result[line].append(Segment(part, style))
+    return [tuple(segments) for segments in result]
+
+
+def _hunk_rows(
+    hunk: Hunk, file_index: int, hunk_index: int, lexer: Lexer, style_name: str
+) -> Iterator[Row]:
+    texts = [sanitize(line.text) for line in hunk.lines]
+    old_ids = [i for i, line in enumerate(hunk.lines) if line.kind in ("context", "removed")]
+    new_ids = [i for i, line in enumerate(hunk.lines) if line.kind in ("context", "added")]
+    segments: dict[int, tuple[Segment, ...]] = {}
+    old_hl = _highlight_lines([texts[i] for i in old_ids], lexer, style_name)
+    new_hl = _highlight_lines([texts[i] for i in new_ids], lexer, style_name)
+    segments.update(zip(old_ids, old_hl, strict=True))
+    segments.update(zip(new_ids, new_hl, strict=True))  # context lines take the new side
+    yield Row("hunk", file_index, hunk_index, text=sanitize(hunk.header))
+    for i, line in enumerate(hunk.lines):
+        if line.kind == "note":
+            yield Row("nonewline", file_index, hunk_index, text=f"\\ {texts[i]}")
+            continue
+        yield Row(
+            line.kind,
+            file_index,
+            hunk_index,
+            line.old_no,
+            line.new_no,
+            texts[i],
+            segments.get(i, ()),
+        )
+
+
+def build_layout(files: Iterable[FileDiff], style_name: str) -> DiffLayout:
+    """Lay out and highlight ``files`` with the pygments style ``style_name``."""
+    files = list(files)
+    rows: list[Row] = []
+    hunks: list[HunkRef] = []
+    file_rows: list[int] = []
+    for file_index, file in enumerate(files):
+        if file_index:
+            rows.append(Row("blank", file_index))
+        file_rows.append(len(rows))
+        rows.append(Row("file", file_index, text=sanitize(file.path)))
+        for note in file.notes:
+            rows.append(Row("note", file_index, text=sanitize(note)))
+        lexer = lexer_for(file.path)
+        for index_in_file, hunk in enumerate(file.hunks):
+            start = len(rows)
+            rows.extend(_hunk_rows(hunk, file_index, len(hunks), lexer, style_name))
+            hunks.append(HunkRef(file_index, file.path, index_in_file, start, len(rows)))
+    max_width = max((row.cell_length for row in rows), default=0)
+    return DiffLayout(files, rows, hunks, file_rows, max_width)

@@ -1,0 +1,397 @@
+"""``DiffView``: a syntax-highlighted unified diff with hunk navigation and hunk selection.
+
+Our own widget (the textual-diff-view package is AGPL). It uses Textual's line API: parsing and
+pygments highlighting run in a worker thread (``diff_rows.build_layout``) before anything is drawn,
+and ``render_line`` only crops and styles prepared segments, so a diff of many thousands of lines
+scrolls as fast as a short one. Syntax colours come from the pygments style of the current app
+theme (``themes.syntax_style_for``) and are rebuilt when the theme changes; line backgrounds,
+gutters and headers are component classes styled with theme variables in ``diff.tcss``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import work
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from codeagent.tui.themes import syntax_style_for
+from codeagent.tui.widgets.diff_model import DiffParseError, parse_unified_diff
+from codeagent.tui.widgets.diff_rows import DiffLayout, Row, build_layout, sanitize
+
+DIFF_CSS_PATH = Path(__file__).with_name("diff.tcss")
+"""Styles for DiffView and ApprovalPanel; apps add this to their ``CSS_PATH``."""
+
+_STATUS_LABELS = {
+    "added": "new file",
+    "deleted": "deleted",
+    "renamed": "renamed",
+    "binary": "binary",
+    "modified": "",
+}
+_SIGNS = {"added": "+", "removed": "-", "context": " "}
+
+
+def _prepare(diff: str, hunk_counts: dict[str, int] | None, style: str) -> DiffLayout:
+    """Parse and highlight (runs in a worker thread)."""
+    files = parse_unified_diff(diff, set(hunk_counts or ()))
+    return build_layout(files, style)
+
+
+def _error_layout(diff: str, error: Exception) -> DiffLayout:
+    """Show a diff we could not parse as plain text under a clear error line, losing nothing."""
+    rows = [Row("error", 0, text=f"Could not parse this diff ({error}); showing it as text.")]
+    rows += [Row("raw", 0, text=sanitize(line)) for line in diff.split("\n")]
+    return DiffLayout([], rows, [], [], max(r.cell_length for r in rows))
+
+
+class DiffView(ScrollView, can_focus=True):
+    """A unified diff, one file after another, highlighted by each file's language.
+
+    ``j``/``k`` move between hunks (the current hunk is marked in the gutter), ``space`` toggles
+    whether the current hunk is selected; ``selected_hunks`` reports the choice per file.
+    """
+
+    COMPONENT_CLASSES = {
+        "diff-view--file-header",
+        "diff-view--note",
+        "diff-view--error",
+        "diff-view--hunk-header",
+        "diff-view--hunk-header-current",
+        "diff-view--added",
+        "diff-view--removed",
+        "diff-view--context",
+        "diff-view--gutter",
+        "diff-view--gutter-added",
+        "diff-view--gutter-removed",
+        "diff-view--marker",
+        "diff-view--skipped",
+    }
+    BINDINGS = [
+        Binding("j", "next_hunk", "Next hunk", id="diff.next_hunk"),
+        Binding("k", "prev_hunk", "Prev hunk", id="diff.prev_hunk"),
+        Binding("space", "toggle_hunk", "Toggle hunk", id="diff.toggle_hunk"),
+    ]
+
+    current_hunk: reactive[int] = reactive(0, bindings=True, always_update=True)
+
+    class Prepared(Message):
+        """The diff has been parsed and highlighted and is on screen."""
+
+        def __init__(self, diff_view: DiffView, error: str | None = None):
+            super().__init__()
+            self.diff_view = diff_view
+            self.error = error
+
+        @property
+        def control(self) -> DiffView:
+            return self.diff_view
+
+    class HunkToggled(Message):
+        """The user selected or deselected a hunk."""
+
+        def __init__(self, diff_view: DiffView, path: str, index: int, selected: bool):
+            super().__init__()
+            self.diff_view = diff_view
+            self.path = path
+            self.index = index
+            self.selected = selected
+
+        @property
+        def control(self) -> DiffView:
+            return self.diff_view
+
+    def __init__(
+        self,
+        diff: str = "",
+        *,
+        hunk_counts: dict[str, int] | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ):
+        super().__init__(name=name, id=id, classes=classes)
+        self._diff = diff
+        self._hunk_counts = dict(hunk_counts) if hunk_counts else None
+        self._layout: DiffLayout | None = None
+        self._skipped: set[int] = set()
+        self._style_name = ""
+        self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
+        self.error: str | None = None
+
+    # -- public API -------------------------------------------------------------------------
+
+    @property
+    def diff(self) -> str:
+        """The diff text shown."""
+        return self._diff
+
+    @property
+    def prepared(self) -> bool:
+        """True once the current diff has been parsed and highlighted."""
+        return self._layout is not None
+
+    @property
+    def hunk_count(self) -> int:
+        """Number of hunks over all files (0 until prepared)."""
+        return len(self._layout.hunks) if self._layout else 0
+
+    def set_diff(self, diff: str, hunk_counts: dict[str, int] | None = None) -> None:
+        """Show another diff; every hunk starts selected."""
+        self._diff = diff
+        self._hunk_counts = dict(hunk_counts) if hunk_counts else None
+        self._skipped.clear()
+        self._layout = None
+        self.current_hunk = 0
+        if self.is_mounted:
+            self._rebuild(reset_scroll=True)
+
+    @property
+    def selected_hunks(self) -> dict[str, set[int]]:
+        """Per file path, the 0-based indexes of the selected hunks (files with hunks only)."""
+        if self._layout is None or self.error:
+            return {path: set(range(n)) for path, n in (self._hunk_counts or {}).items()}
+        selected: dict[str, set[int]] = {}
+        for number, ref in enumerate(self._layout.hunks):
+            chosen = selected.setdefault(ref.path, set())
+            if number not in self._skipped:
+                chosen.add(ref.index_in_file)
+        return selected
+
+    @property
+    def all_selected(self) -> bool:
+        """True when no hunk has been deselected."""
+        return not self._skipped
+
+    # -- preparation ---------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+        self._rebuild(reset_scroll=True)
+
+    def _theme_changed(self, _theme: str) -> None:
+        self._cache.clear()
+        if self._layout is not None and syntax_style_for(self.app.theme) != self._style_name:
+            self._rebuild(reset_scroll=False)
+
+    def notify_style_update(self) -> None:
+        # Component styles (theme variables) changed: cached strips carry the old colours.
+        self._cache.clear()
+        super().notify_style_update()
+
+    def _rebuild(self, *, reset_scroll: bool) -> None:
+        self._prepare_worker(self._diff, self._hunk_counts, syntax_style_for(self.app.theme))
+        if reset_scroll:
+            self.scroll_to(0, 0, animate=False, immediate=True)
+
+    @work(exclusive=True, group="diff-prepare", exit_on_error=False, description="highlight diff")
+    async def _prepare_worker(
+        self, diff: str, hunk_counts: dict[str, int] | None, style: str
+    ) -> None:
+        error: str | None = None
+        try:
+            layout = await asyncio.to_thread(_prepare, diff, hunk_counts, style)
+        except DiffParseError as exc:
+            error = str(exc)
+            layout = _error_layout(diff, exc)
+        self._apply_layout(layout, style, error)
+
+    def _apply_layout(self, layout: DiffLayout, style: str, error: str | None) -> None:
+        self._layout = layout
+        self._style_name = style
+        self.error = error
+        self._cache.clear()
+        self.virtual_size = Size(self._gutter_width() + layout.max_width + 1, len(layout.rows))
+        if layout.hunks:
+            self.current_hunk = min(self.current_hunk, len(layout.hunks) - 1)
+        self.refresh()
+        self.post_message(self.Prepared(self, error))
+
+    # -- navigation and selection ---------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("next_hunk", "prev_hunk", "toggle_hunk"):
+            return True if self.hunk_count else None
+        return True
+
+    def action_next_hunk(self) -> None:
+        """Move to the next hunk (stays on the last one)."""
+        if self.hunk_count:
+            self.current_hunk = min(self.current_hunk + 1, self.hunk_count - 1)
+            self._show_current()
+
+    def action_prev_hunk(self) -> None:
+        """Move to the previous hunk."""
+        if self.hunk_count:
+            self.current_hunk = max(self.current_hunk - 1, 0)
+            self._show_current()
+
+    def action_toggle_hunk(self) -> None:
+        """Select or deselect the current hunk."""
+        if not self.hunk_count or self._layout is None:
+            return
+        number = self.current_hunk
+        selected = number in self._skipped
+        if selected:
+            self._skipped.discard(number)
+        else:
+            self._skipped.add(number)
+        ref = self._layout.hunks[number]
+        self._cache.clear()
+        self.refresh()
+        self.post_message(self.HunkToggled(self, ref.path, ref.index_in_file, selected))
+
+    def watch_current_hunk(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
+    def _show_current(self) -> None:
+        assert self._layout is not None
+        ref = self._layout.hunks[self.current_hunk]
+        height = min(ref.end_row - ref.row, max(self.scrollable_content_region.height, 1))
+        # Keep the file header in view when moving to a file's first hunk.
+        top = ref.row - 1 if ref.index_in_file == 0 and ref.row > 0 else ref.row
+        self.scroll_to_region(
+            Region(0, top, 1, height + ref.row - top), animate=False, immediate=True
+        )
+
+    # -- rendering ------------------------------------------------------------------------------
+
+    def _gutter_width(self) -> int:
+        return 1 + 2 * self._number_width() + 4
+
+    def _number_width(self) -> int:
+        if self._layout is None:
+            return 3
+        biggest = max((max(r.old_no or 0, r.new_no or 0) for r in self._layout.rows), default=0)
+        return max(3, len(str(biggest)))
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        layout = self._layout
+        if layout is None:
+            return Strip.blank(width, self.rich_style)
+        if not layout.rows:
+            if y == 0:
+                note = self.get_component_rich_style("diff-view--note")
+                return Strip([Segment(" No changes.", note)]).adjust_cell_length(width, note)
+            return Strip.blank(width, self.rich_style)
+        if index >= len(layout.rows):
+            return Strip.blank(width, self.rich_style)
+        row = layout.rows[index]
+        current = row.hunk is not None and row.hunk == self.current_hunk
+        skipped = row.hunk in self._skipped
+        key = (index, scroll_x, width, current, skipped, self.has_focus)
+        strip = self._cache.get(key)
+        if strip is None:
+            strip = self._render_row(row, scroll_x, width, current, skipped)
+            self._cache[key] = strip
+        return strip
+
+    def _render_row(self, row: Row, scroll_x: int, width: int, current: bool, skip: bool) -> Strip:
+        style = self.get_component_rich_style
+        if row.kind == "file":
+            return self._file_header(row, width)
+        if row.kind in ("note", "error"):
+            line_style = style(f"diff-view--{row.kind}")
+            return Strip([Segment(f" {row.text}", line_style)]).adjust_cell_length(
+                width, line_style
+            )
+        if row.kind == "blank":
+            return Strip.blank(width, self.rich_style)
+        if row.kind == "raw":
+            code = Strip([Segment(row.text)]).crop_extend(scroll_x, scroll_x + width, None)
+            return code.apply_style(style("diff-view--context"))
+        marker = Segment("▌" if current else " ", style("diff-view--marker"))
+        if row.kind == "hunk":
+            kind = "diff-view--hunk-header-current" if current else "diff-view--hunk-header"
+            line_style = style(kind) + (style("diff-view--skipped") if skip else Style())
+            tick = "[ ] skipped " if skip else "[x] "
+            text = f" {tick}{row.text}"
+            return Strip([marker, Segment(text, line_style)]).adjust_cell_length(width, line_style)
+        digits = self._number_width()
+        kind_style = style(f"diff-view--{row.kind}") if row.kind in _SIGNS else Style()
+        gutter_kind = f"diff-view--gutter-{row.kind}" if row.kind in ("added", "removed") else ""
+        gutter_style = style("diff-view--gutter") + (style(gutter_kind) if gutter_kind else Style())
+        if skip:
+            kind_style += style("diff-view--skipped")
+            gutter_style += style("diff-view--skipped")
+        old = str(row.old_no) if row.old_no is not None else ""
+        new = str(row.new_no) if row.new_no is not None else ""
+        sign = _SIGNS.get(row.kind, " ")
+        gutter = Segment(f"{old:>{digits}} {new:>{digits}} {sign} ", gutter_style)
+        code_width = max(width - self._gutter_width(), 0)
+        if row.kind == "nonewline":
+            segments: list[Segment] = [Segment(row.text, style("diff-view--note"))]
+        else:
+            segments = list(row.segments)
+        code = Strip(segments).crop_extend(scroll_x, scroll_x + code_width, None)
+        code = code.apply_style(kind_style)
+        return Strip.join([Strip([marker, gutter]), code])
+
+    def _file_header(self, row: Row, width: int) -> Strip:
+        assert self._layout is not None
+        header_style = self.get_component_rich_style("diff-view--file-header")
+        file = self._layout.files[row.file_index]
+        parts = [f" {row.text}"]
+        if file.status == "renamed" and file.old_path:
+            parts.append(f"(from {sanitize(file.old_path)})")
+        if label := _STATUS_LABELS.get(file.status):
+            parts.append(f"[{label}]")
+        total = len(file.hunks)
+        if total:
+            parts.append(f"+{file.added} -{file.removed}")
+            numbers = [
+                n for n, ref in enumerate(self._layout.hunks) if ref.file_index == row.file_index
+            ]
+            chosen = sum(1 for n in numbers if n not in self._skipped)
+            noun = "hunk" if total == 1 else "hunks"
+            parts.append(
+                f"{total} {noun}" if chosen == total else f"{chosen}/{total} {noun} selected"
+            )
+        return Strip([Segment("  ".join(parts), header_style)]).adjust_cell_length(
+            width, header_style
+        )
+
+
+# Manual demo: git diff | python -m codeagent.tui.widgets.diff_view
+if __name__ == "__main__":  # pragma: no cover
+    import subprocess
+    import sys
+
+    from textual.app import App, ComposeResult
+    from textual.widgets import Footer
+
+    from codeagent.tui.themes import load_themes
+
+    class _Demo(App[None]):
+        CSS_PATH = DIFF_CSS_PATH
+
+        def compose(self) -> ComposeResult:
+            text = (
+                sys.stdin.read()
+                if not sys.stdin.isatty()
+                else subprocess.run(
+                    ["git", "log", "-p", "-3", "--format="], capture_output=True, text=True
+                ).stdout
+            )
+            yield DiffView(text)
+            yield Footer()
+
+        def on_mount(self) -> None:
+            for theme in load_themes():
+                self.register_theme(theme)
+            self.theme = "dark"
+
+    _Demo().run()
