@@ -49,6 +49,7 @@ class Section:
     notes: list[str] = field(default_factory=list)
     skipped: str | None = None
     seconds: float = 0.0
+    raw: str = ""
 
     def to_markdown(self) -> str:
         """The section as Markdown: heading, method, tables, notes, and the skip reason."""
@@ -56,6 +57,8 @@ class Section:
         if self.method:
             parts.append(self.method.strip())
         parts.extend(t.to_markdown() for t in self.tables)
+        if self.raw:
+            parts.append(self.raw.strip())
         if self.notes:
             parts.append("\n".join(f"- {n}" for n in self.notes))
         if self.skipped:
