@@ -222,7 +222,7 @@ class CodeAgentApp(App[int]):
     async def on_approval_requested(self, message: ApprovalRequested) -> None:
         self._futures[message.request.call_id] = message.future
         await self.side.remove_children()
-        panel = ApprovalPanel(message.request)
+        panel = ApprovalPanel(message.request, cwd=self.root)
         await self.side.mount(panel)
         self.side.display = True
         panel.focus()

@@ -1,0 +1,206 @@
+"""Pilot tests of the main flows against the real Agent and the local Responses server."""
+
+from __future__ import annotations
+
+import json
+
+from codeagent.tui.widgets.chat import (
+    AssistantMessage,
+    NoticeLine,
+    ReasoningBlock,
+    ToolBlock,
+    UserMessage,
+)
+from tests.tui.conftest import ANSWER, GREET, until
+
+SIZE = (120, 40)
+
+
+async def send(pilot, app, text: str) -> None:
+    """Type ``text`` into the prompt (loaded whole, to keep tests fast) and press Enter."""
+    app.prompt.focus()
+    app.prompt.load_text(text)
+    await pilot.press("enter")
+
+
+async def finish(pilot, app, turns: int = 1) -> None:
+    await until(pilot, lambda: app.turns_completed >= turns and not app.turn_running, "turn end")
+
+
+def notices(app, category: str) -> list[str]:
+    return [str(n.render()) for n in app.query(NoticeLine) if n.has_class(category)]
+
+
+def panel(app):
+    from codeagent.tui.widgets.approval_panel import ApprovalPanel
+
+    found = app.query(ApprovalPanel)
+    return found.first() if found else None
+
+
+def sent_payloads(server) -> str:
+    return "\n".join(json.dumps(frame.payload) for frame in server.record)
+
+
+async def test_submit_streams_markdown_reasoning_and_usage(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "hello there")
+        await finish(pilot, app)
+        assert [str(m.render()) for m in app.query(UserMessage)] == ["hello there"]
+        answers = list(app.query(AssistantMessage))
+        assert len(answers) == 1 and answers[0].text == ANSWER
+        assert "Look at the greeting" in app.query_one(ReasoningBlock).text
+        bar = app.status_bar
+        assert bar.output_tokens > 0 and bar.bytes_sent > 0 and bar.total_time is not None
+        assert app.prompt.has_focus
+
+
+async def test_approving_a_patch_changes_the_file(make_app, repo) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "patch it")
+        await until(pilot, lambda: panel(app) is not None, "approval panel")
+        assert (repo / "greet.py").read_text() == GREET  # nothing written before approval
+        await pilot.press("y")
+        await finish(pilot, app)
+        text = (repo / "greet.py").read_text()
+        assert "return 'hello'" in text and "return 'farewell'" in text
+        assert panel(app) is None and not app.side.display
+        assert any("Approved" in n for n in notices(app, "approval"))
+        assert app.query_one(ToolBlock).has_class("ok")
+
+
+async def test_rejecting_with_a_reason_tells_the_model(make_app, repo, server) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "patch it")
+        await until(pilot, lambda: panel(app) is not None, "approval panel")
+        await pilot.press("n")
+        await pilot.press(*"use hey", "enter")
+        await finish(pilot, app)
+        assert (repo / "greet.py").read_text() == GREET
+        assert "use hey" in sent_payloads(server)
+        assert any("Rejected" in n and "use hey" in n for n in notices(app, "approval"))
+
+
+async def test_partial_hunks_apply_only_the_selected_ones(make_app, repo) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "patch it")
+        await until(pilot, lambda: panel(app) is not None, "approval panel")
+        await pilot.press("space")  # deselect the first hunk (greet)
+        await pilot.press("y")
+        await finish(pilot, app)
+        text = (repo / "greet.py").read_text()
+        assert "return 'hi'" in text and "return 'farewell'" in text
+
+
+async def test_undo_and_redo_after_a_patch(make_app, repo) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "patch it")
+        await until(pilot, lambda: panel(app) is not None, "approval panel")
+        await pilot.press("y")
+        await finish(pilot, app)
+        patched = (repo / "greet.py").read_text()
+        await send(pilot, app, "/undo")
+        await until(pilot, lambda: notices(app, "checkpoint"), "undo notice")
+        assert (repo / "greet.py").read_text() == GREET
+        await send(pilot, app, "/redo")
+        await until(pilot, lambda: len(notices(app, "checkpoint")) == 2, "redo notice")
+        assert (repo / "greet.py").read_text() == patched
+
+
+async def test_enter_while_running_queues_for_the_next_turn(make_app, server) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "patch it")
+        await until(pilot, lambda: panel(app) is not None, "approval panel")
+        await send(pilot, app, "hello after")  # the user clicks the prompt and types on
+        queued = [m for m in app.query(UserMessage) if m.has_class("queued")]
+        assert len(queued) == 1 and app.queue == ["hello after"]
+        assert app.status_bar.queued == 1
+        panel(app).focus()
+        await pilot.press("y")
+        await finish(pilot, app, turns=2)
+        assert app.queue == [] and app.status_bar.queued == 0
+        assert any(a.text == ANSWER for a in app.query(AssistantMessage))
+        users = [
+            f for f in server.record if "hello after" in json.dumps(f.payload.get("input", ""))
+        ]
+        assert users, "the queued message reached the model"
+
+
+async def test_escape_interrupts_a_streaming_turn(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "slow please")
+        await until(pilot, lambda: any(a.text for a in app.query(AssistantMessage)), "stream")
+        await pilot.press("escape")
+        await until(pilot, lambda: not app.turn_running, "turn stopped")
+        assert any("interrupted" in n for n in notices(app, "warning"))
+        # the conversation is still usable
+        await send(pilot, app, "hello again")
+        await until(
+            pilot, lambda: any(a.text == ANSWER for a in app.query(AssistantMessage)), "answer"
+        )
+
+
+async def test_escape_during_an_approval_rejects_and_keeps_the_file(make_app, repo) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "patch it")
+        await until(pilot, lambda: panel(app) is not None, "approval panel")
+        await pilot.press("escape")
+        await until(pilot, lambda: not app.turn_running, "turn stopped")
+        assert panel(app) is None
+        assert (repo / "greet.py").read_text() == GREET
+
+
+async def test_shell_block_shows_command_exit_status_and_output(make_app) -> None:
+    app = make_app(approval_policy="full-auto")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "shell please")
+        await finish(pilot, app)
+        block = app.query_one(ToolBlock)
+        assert "echo from-shell" in str(block.title)
+        assert "exit 0" in str(block.title) and block.has_class("ok")
+        assert "from-shell" in str(block.output.render())
+
+
+async def test_plan_view_shows_update_plan(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "plan please")
+        await finish(pilot, app)
+        assert app.plan.display
+        assert [s.step for s in app.plan.steps] == ["Read", "Fix"]
+        assert "Plan 1/2" in str(app.plan.render())
+
+
+async def test_reconnect_shows_a_notice_and_the_answer_once(make_app, server) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        server.faults.drop_mid_stream(after_events=4)
+        await send(pilot, app, "hello there")
+        await finish(pilot, app)
+        shown = notices(app, "reconnect") + notices(app, "recovery")
+        assert shown, "a reconnect/recovery notice is shown"
+        answers = [a.text for a in app.query(AssistantMessage)]
+        assert answers == [ANSWER]
+
+
+async def test_server_error_is_readable_and_the_app_keeps_running(make_app, server) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        server.faults.error("server_error", 500, "boom", times=10)
+        await send(pilot, app, "hello there")
+        await until(pilot, lambda: notices(app, "error"), "error notice")
+        await until(pilot, lambda: not app.turn_running, "turn ended")
+        assert "sk-test-secret" not in " ".join(notices(app, "error"))
+        server.faults.clear()
+        await send(pilot, app, "hello again")
+        await until(
+            pilot, lambda: any(a.text == ANSWER for a in app.query(AssistantMessage)), "answer"
+        )

@@ -1,0 +1,74 @@
+"""SVG snapshots of the main screens (pytest-textual-snapshot), driven by the real Agent.
+
+Numbers that vary between runs (times, byte counts that include temp paths) are pinned before
+each snapshot, and the prompt cursor does not blink.
+"""
+
+from __future__ import annotations
+
+from tests.tui.conftest import until
+from tests.tui.test_app_flows import finish, panel, send
+
+SIZE = (110, 32)
+
+
+def pin(app) -> None:
+    """Freeze everything that differs between runs."""
+    bar = app.status_bar
+    bar.ttft, bar.total_time = 0.42, 1.5
+    bar.bytes_sent, bar.bytes_full = 2048, 8192
+    bar.input_tokens, bar.cached_tokens, bar.output_tokens, bar.context_tokens = 1200, 800, 64, 1264
+    app.prompt.cursor_blink = False
+
+
+def test_main_screen_after_an_answer(snap_compare, make_app) -> None:
+    """A user message, a collapsed reasoning block, the streamed Markdown answer with a
+    highlighted code fence, the status bar (model, transport, tokens, times, bytes) and the
+    footer with Send/Newline/Quit keys."""
+    app = make_app()
+
+    async def run_before(pilot) -> None:
+        await send(pilot, app, "hello there")
+        await finish(pilot, app)
+        pin(app)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_patch_awaiting_approval(snap_compare, make_app) -> None:
+    """The side pane shows the patch to greet.py as a highlighted diff with two hunks; the
+    footer lists y approve, n reject, a approve for session, j/k hunks and space toggle."""
+    app = make_app()
+
+    async def run_before(pilot) -> None:
+        await send(pilot, app, "patch it")
+        await until(pilot, lambda: panel(app) is not None and panel(app).diff_view.prepared, "diff")
+        pin(app)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_slash_command_menu(snap_compare, make_app) -> None:
+    """Typing "/" opens the command menu above the prompt, listing every command with help."""
+    app = make_app()
+
+    async def run_before(pilot) -> None:
+        app.prompt.focus()
+        await pilot.press("/")
+        pin(app)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_light_theme(snap_compare, make_app) -> None:
+    """The same conversation in the light theme after `/theme light`."""
+    app = make_app()
+
+    async def run_before(pilot) -> None:
+        await send(pilot, app, "hello there")
+        await finish(pilot, app)
+        await send(pilot, app, "/theme light")
+        await until(pilot, lambda: app.theme == "light", "theme switch")
+        pin(app)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
