@@ -154,9 +154,13 @@ class WebSocketConnection:
                     if isinstance(item, ResponsesError):
                         raise item
                     if isinstance(item, ErrorEvent):
-                        # The server ended this response with an error; the socket is fine.
+                        # The server ended this response with an error; the socket is fine
+                        # unless the error says its lifetime is over.
                         finished = True
-                        raise _event_error(item)
+                        error = _event_error(item)
+                        if isinstance(error, ConnectionLimitReached):
+                            self.expired = True
+                        raise error
                     yield item
                     if item.is_terminal:
                         finished = True
@@ -280,9 +284,7 @@ def _handshake_error(status: int, body: bytes | None) -> ResponsesError:
     )
 
 
-# ConnectionLimitReached is re-exported for callers that catch it from this module.
 __all__ = [
-    "ConnectionLimitReached",
     "WebSocketConnection",
     "handshake_headers",
     "websocket_url",
