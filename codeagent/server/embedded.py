@@ -1,0 +1,138 @@
+"""``EmbeddedServer``: the local Responses server in a background thread, for tests and demos.
+
+uvicorn runs with its own event loop in a daemon thread, so the server works the same from sync
+code, from pytest-asyncio tests and from inside a Textual app.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+from pathlib import Path
+
+import uvicorn
+
+from codeagent.server.app import build_app
+from codeagent.server.faults import Faults
+from codeagent.server.records import ReceivedFrame, TimelineEntry
+from codeagent.server.script import Script
+from codeagent.server.state import ServerState, resolve_script
+
+START_TIMEOUT = 15.0
+
+
+class EmbeddedServer:
+    """A started-on-demand local Responses API server (WebSocket + HTTP/SSE on one port)."""
+
+    def __init__(
+        self,
+        script: Script | str | Path | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        max_connection_age: float = 3600.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ):
+        self.state = ServerState(script, api_key=api_key, max_connection_age=max_connection_age)
+        self.host = host
+        self.port = port
+        self.ssl_context = ssl_context
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> EmbeddedServer:
+        """Bind, start serving in the background and return once requests are accepted."""
+        if self._thread is not None:
+            return self
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        context = self.ssl_context
+        config = uvicorn.Config(
+            build_app(self.state),
+            ws="websockets-sansio",
+            ws_max_size=64 * 1024 * 1024,
+            lifespan="off",
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+            ssl_context_factory=(lambda _config, _default: context) if context else None,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [sock]},
+            name="codeagent-server",
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = threading.Event()
+        for _ in range(int(START_TIMEOUT / 0.01)):
+            if self._server.started or not self._thread.is_alive():
+                break
+            deadline.wait(0.01)
+        if not self._server.started:
+            self.stop()
+            sock.close()
+            raise RuntimeError(
+                f"the local Responses server did not start on {self.host}:{self.port}"
+            )
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (open connections are closed) and wait for the thread to end."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._thread = None
+        self._server = None
+
+    def __enter__(self) -> EmbeddedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ access
+
+    @property
+    def base_url(self) -> str:
+        scheme = "https" if self.ssl_context else "http"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}/v1"
+
+    @property
+    def script(self) -> Script:
+        return self.state.script
+
+    @script.setter
+    def script(self, value: Script | str | Path | None) -> None:
+        self.state.script = resolve_script(value)
+
+    @property
+    def record(self) -> list[ReceivedFrame]:
+        return self.state.record
+
+    @property
+    def timeline(self) -> list[TimelineEntry]:
+        return self.state.timeline
+
+    @property
+    def connections_opened(self) -> int:
+        return self.state.connections_opened
+
+    @property
+    def faults(self) -> Faults:
+        return self.state.faults
+
+    def set_max_connection_age(self, seconds: float) -> None:
+        """Change the lifetime of connections (applies to open ones at their next request)."""
+        self.state.max_connection_age = seconds

@@ -1,0 +1,134 @@
+"""One response from request to record, shared by the WebSocket and HTTP transports.
+
+``prepare`` does everything that can fail before the first event (validation, injected errors,
+``previous_response_id`` resolution, input expansion, choosing the step); ``stream`` yields the
+paced events and applies the streaming faults; the finished response is available as a
+:class:`ResponseRecord` for the caches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from codeagent.server.backends.base import ModelRequest
+from codeagent.server.compact import expand_input
+from codeagent.server.faults import StreamFaults
+from codeagent.server.generator import EventBuilder, new_id, response_object
+from codeagent.server.items import context_tokens, normalize_input
+from codeagent.server.records import ResponseRecord
+from codeagent.server.requests import RequestError, validate_create
+from codeagent.server.script import Step
+from codeagent.server.state import ServerState
+
+Lookup = Callable[[str], ResponseRecord | None]
+
+
+class DropConnection(Exception):
+    """A fault asks to cut the connection abruptly now."""
+
+
+@dataclass
+class Prepared:
+    """A validated request, ready to stream."""
+
+    response_id: str
+    body: dict[str, Any]
+    context: list[dict[str, Any]]
+    builder: EventBuilder
+    generate: bool
+
+    def record(self, lane: str | None) -> ResponseRecord:
+        """The record of the finished response (its context now includes its output)."""
+        return ResponseRecord(
+            id=self.response_id,
+            instructions=self.body.get("instructions"),
+            context=[*self.context, *self.builder.output],
+            store=bool(self.body.get("store", False)),
+            lane=lane,
+        )
+
+
+def not_found(response_id: str) -> RequestError:
+    return RequestError(
+        400,
+        "previous_response_not_found",
+        f"Previous response with id '{response_id}' not found.",
+        param="previous_response_id",
+    )
+
+
+async def prepare(
+    state: ServerState,
+    body: Any,
+    lookup: Lookup,
+    prefix_candidates: list[ResponseRecord] = (),  # type: ignore[assignment]
+) -> Prepared:
+    """Validate and resolve a create request; raise ``RequestError`` for anything wrong."""
+    body = validate_create(body)
+    fault = state.faults.take_error()
+    if fault is not None:
+        raise RequestError(fault.status, fault.code, fault.message, retry_after=fault.retry_after)
+    previous_id = body.get("previous_response_id")
+    parent = None
+    if previous_id:
+        parent = None if state.faults.take_forget() else lookup(previous_id)
+        if parent is None:
+            raise not_found(previous_id)
+    new_items = expand_input(normalize_input(body.get("input")))
+    context = [*(parent.context if parent else []), *new_items]
+    instructions = body.get("instructions")
+    cached = _cached_tokens(instructions, context, [parent] if parent else list(prefix_candidates))
+    generate = body.get("generate", True) is not False
+    step = None
+    if generate:
+        request = ModelRequest(
+            model=body["model"],
+            instructions=instructions,
+            items=context,
+            tools=body.get("tools") or [],
+            body=body,
+        )
+        step = await state.backend.respond(request)
+    response_id = new_id("resp")
+    builder = EventBuilder(
+        response_object(response_id, body, previous_response_id=previous_id),
+        step if step is not None else _EMPTY_STEP,
+        encrypt_reasoning="reasoning.encrypted_content" in (body.get("include") or []),
+        input_tokens=context_tokens(instructions, context),
+        cached_tokens=cached,
+    )
+    return Prepared(response_id, body, context, builder, generate)
+
+
+async def stream(prepared: Prepared, faults: StreamFaults) -> AsyncIterator[dict[str, Any]]:
+    """The response's events, paced, with streaming faults applied. Raises ``DropConnection``."""
+    builder = prepared.builder
+    emissions = builder.events() if prepared.generate else builder.empty()
+    for sent, emission in enumerate(emissions):
+        if faults.drop_after is not None and sent >= faults.drop_after:
+            raise DropConnection()
+        if faults.stall_after is not None and sent == faults.stall_after:
+            await asyncio.sleep(faults.stall_seconds)
+        if emission.delay > 0:
+            await asyncio.sleep(emission.delay)
+        yield emission.event
+
+
+def _cached_tokens(
+    instructions: str | None, context: list[dict[str, Any]], candidates: list[ResponseRecord]
+) -> int:
+    """Tokens of the longest earlier context this one starts with (what a prompt cache saves)."""
+    best = 0
+    for record in candidates:
+        prefix = record.context
+        if len(prefix) <= len(context) and context[: len(prefix)] == prefix:
+            same_instructions = record.instructions == instructions
+            tokens = context_tokens(instructions if same_instructions else None, prefix)
+            best = max(best, tokens)
+    return best
+
+
+_EMPTY_STEP = Step([])

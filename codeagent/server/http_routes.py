@@ -1,0 +1,138 @@
+"""The HTTP transport: ``POST /v1/responses`` (Server-Sent Events when ``stream: true``, one
+JSON response otherwise) and ``POST /v1/responses/compact``.
+
+Errors before streaming use the flat HTTP shape ``{"error": {message, type, param, code}}``
+with the matching status. Only ``store=true`` responses can be continued over HTTP: a
+``previous_response_id`` of a ``store=false`` response fails as on the real API.
+"""
+
+from __future__ import annotations
+
+import json
+import weakref
+from typing import Any
+
+from sse_starlette.sse import EventSourceResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from codeagent.server import engine, transport_abort
+from codeagent.server.auth import check_bearer
+from codeagent.server.compact import compact_window, expand_input, require_model
+from codeagent.server.items import normalize_input
+from codeagent.server.requests import RequestError, bad
+from codeagent.server.state import ServerState
+
+_conn_ids: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
+def error_response(err: RequestError) -> JSONResponse:
+    """The flat HTTP error body with the error's status."""
+    return JSONResponse({"error": err.body()}, status_code=err.status, headers=err.http_headers())
+
+
+def _conn_id(request: Request, state: ServerState) -> int:
+    """One id per TCP connection (keep-alive requests share it)."""
+    transport = request.scope.get(transport_abort.SCOPE_KEY)
+    if transport is None:
+        return state.next_conn_id()
+    if transport not in _conn_ids:
+        _conn_ids[transport] = state.next_conn_id()
+    return _conn_ids[transport]
+
+
+async def _read_json(request: Request, state: ServerState, conn_id: int) -> Any:
+    raw = await request.body()
+    try:
+        payload = json.loads(raw)
+    except ValueError as exc:
+        state.note_frame(conn_id, "http", raw, {})
+        raise bad(
+            f"We could not parse the JSON body of your request: {exc}.", code="invalid_json"
+        ) from exc
+    state.note_frame(conn_id, "http", raw, payload if isinstance(payload, dict) else {})
+    return payload
+
+
+async def create_response(request: Request) -> Response:
+    """``POST /v1/responses``."""
+    state: ServerState = request.app.state.server
+    conn_id = _conn_id(request, state)
+    try:
+        check_bearer(request.headers, state.api_key)
+        body = await _read_json(request, state, conn_id)
+        state.mark(conn_id, "create_received", None)
+        prepared = await engine.prepare(state, body, state.store.get)
+    except RequestError as err:
+        return error_response(err)
+    faults = state.faults.take_stream_faults()
+    if body.get("stream") is not True:
+        return await _whole_response(request, state, prepared, faults)
+    return EventSourceResponse(_sse(request, state, conn_id, prepared, faults), ping=15)
+
+
+async def _sse(request, state, conn_id, prepared, faults):
+    for raw in faults.raw_frames:
+        yield {"data": raw}
+    first_delta = True
+    try:
+        async for event in engine.stream(prepared, faults):
+            yield {"event": event["type"], "data": json.dumps(event)}
+            kind = event["type"]
+            if kind == "response.created":
+                state.mark(conn_id, "created_sent", prepared.response_id)
+            elif first_delta and kind.endswith(".delta"):
+                first_delta = False
+                state.mark(conn_id, "first_delta_sent", prepared.response_id)
+            elif kind == "response.completed":
+                _remember(state, prepared)
+                state.mark(conn_id, "completed_sent", prepared.response_id)
+    except engine.DropConnection:
+        transport_abort.abort(request.scope)
+
+
+async def _whole_response(request, state, prepared, faults) -> Response:
+    final = None
+    try:
+        async for event in engine.stream(prepared, faults):
+            if event["type"] == "response.completed":
+                final = event["response"]
+    except engine.DropConnection:
+        transport_abort.abort(request.scope)
+        return Response(status_code=500)
+    _remember(state, prepared)
+    return JSONResponse(final)
+
+
+def _remember(state: ServerState, prepared: engine.Prepared) -> None:
+    record = prepared.record(None)
+    if record.store:
+        state.store.put(record)
+
+
+async def compact(request: Request) -> Response:
+    """``POST /v1/responses/compact``: a compacted window ending in a ``compaction`` item."""
+    state: ServerState = request.app.state.server
+    conn_id = _conn_id(request, state)
+    try:
+        check_bearer(request.headers, state.api_key)
+        body = await _read_json(request, state, conn_id)
+        model = require_model(body)
+        value = body.get("input")
+        if value is not None and not isinstance(value, str | list):
+            raise bad(
+                "Invalid type for 'input': expected a string or an array of items.",
+                "input",
+                "invalid_type",
+            )
+        history = []
+        previous = body.get("previous_response_id")
+        if previous:
+            parent = state.store.get(previous)
+            if parent is None:
+                raise engine.not_found(previous)
+            history = list(parent.context)
+        history += expand_input(normalize_input(value))
+        return JSONResponse(compact_window(model, body.get("instructions"), history))
+    except RequestError as err:
+        return error_response(err)
