@@ -69,6 +69,7 @@ class CodeAgentApp(App[int]):
         self.status_bar = StatusBar(id="status")
         self.side = Vertical(id="side")
         self.view = EventView(self)
+        self.own_themes: list[str] = []
 
     # --- layout and start-up ------------------------------------------------------------------
 
@@ -99,6 +100,7 @@ class CodeAgentApp(App[int]):
 
             for theme in load_themes():
                 self.register_theme(theme)
+                self.own_themes.append(theme.name)
         except Exception as error:  # a broken theme file must not stop the app
             self.notify(f"Could not load themes: {error}", severity="warning")
         wanted = getattr(self.settings, "theme", "dark")
@@ -225,7 +227,7 @@ class CodeAgentApp(App[int]):
         panel = ApprovalPanel(message.request, cwd=self.root)
         await self.side.mount(panel)
         self.side.display = True
-        panel.focus()
+        panel.focus_default()  # the diff, so hunk keys work; the panel itself for commands
 
     @on(ApprovalPanel.Decided)
     async def on_approval_decided(self, message: ApprovalPanel.Decided) -> None:

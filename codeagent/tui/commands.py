@@ -264,7 +264,7 @@ async def _stats(app: CodeAgentApp, args: list[str]) -> None:
 
 @command("theme", "list themes, or switch", usage="[NAME]", max_args=1)
 async def _theme(app: CodeAgentApp, args: list[str]) -> None:
-    names = sorted(app.available_themes)
+    names = app.own_themes or sorted(app.available_themes)
     if not args:
         app.show_info(f"Theme: {app.theme}. Available: {', '.join(names)}.")
         return

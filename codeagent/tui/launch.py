@@ -86,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_app(settings, root: Path, *, session_id: str | None = None, banner: str = "") -> int:
     from codeagent.agent.loop import Agent
+    from codeagent.sessions import SessionError
     from codeagent.tui.app import CodeAgentApp
     from codeagent.tui.approver import TuiApprover
     from codeagent.workspace.git import WorkspaceError
@@ -99,8 +100,8 @@ def _run_app(settings, root: Path, *, session_id: str | None = None, banner: str
     except WorkspaceError as error:
         print(f"codeagent: {error}", file=sys.stderr)
         return 2
-    except (KeyError, FileNotFoundError) as error:
-        print(f"codeagent: no such session: {error}", file=sys.stderr)
+    except SessionError as error:
+        print(f"codeagent: {error}", file=sys.stderr)
         return 2
     app = CodeAgentApp(agent, approver, settings=settings, root=root, banner=banner)
     return app.run() or 0
