@@ -49,7 +49,10 @@ def _prepare(diff: str, hunk_counts: dict[str, int] | None, style: str) -> DiffL
 
 def _error_layout(diff: str, error: Exception) -> DiffLayout:
     """Show a diff we could not parse as plain text under a clear error line, losing nothing."""
-    rows = [Row("error", 0, text=f"Could not parse this diff ({error}); showing it as text.")]
+    rows = [
+        Row("error", 0, text="Could not parse this diff; it is shown below as plain text."),
+        Row("error", 0, text=sanitize(str(error))),
+    ]
     rows += [Row("raw", 0, text=sanitize(line)) for line in diff.split("\n")]
     return DiffLayout([], rows, [], [], max(r.cell_length for r in rows))
 

@@ -1,0 +1,166 @@
+"""Parsing unified diffs and laying them out as highlighted rows (no UI involved)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from codeagent.tui.widgets.diff_model import DiffParseError, parse_unified_diff
+from codeagent.tui.widgets.diff_rows import build_layout, sanitize
+
+TWO_FILES = """\
+diff --git a/src/fizz.py b/src/fizz.py
+index 1111111..2222222 100644
+--- a/src/fizz.py
++++ b/src/fizz.py
+@@ -1,4 +1,4 @@ def fizz_buzz(n):
+ def fizz_buzz(n):
+-    if n % 3 == 0 and n % 5 == 0:
++    if n % 15 == 0:
+         return "FizzBuzz"
+     return str(n)
+@@ -10,2 +10,3 @@
+ x = 1
+
++y = 2
+diff --git a/notes.txt b/notes.txt
+deleted file mode 100644
+--- a/notes.txt
++++ /dev/null
+@@ -1,2 +0,0 @@
+-first
+-second
+\\ No newline at end of file
+"""
+
+
+def test_files_hunks_and_line_numbers():
+    files = parse_unified_diff(TWO_FILES)
+    assert [f.path for f in files] == ["src/fizz.py", "notes.txt"]
+    fizz, notes = files
+    assert fizz.status == "modified" and notes.status == "deleted"
+    assert [len(f.hunks) for f in files] == [2, 1]
+    assert (fizz.added, fizz.removed) == (2, 1)
+    first = fizz.hunks[0]
+    assert first.section == "def fizz_buzz(n):"
+    assert [(line.kind, line.old_no, line.new_no) for line in first.lines] == [
+        ("context", 1, 1),
+        ("removed", 2, None),
+        ("added", None, 2),
+        ("context", 3, 3),
+        ("context", 4, 4),
+    ]
+    # An empty line inside a hunk is an empty context line (some tools strip the space).
+    assert [line.kind for line in fizz.hunks[1].lines] == ["context", "context", "added"]
+    assert notes.hunks[0].lines[-1].kind == "note"
+    assert notes.hunks[0].lines[-1].text == "No newline at end of file"
+
+
+def test_new_file_rename_mode_and_binary_from_real_git(tmp_path: Path):
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+
+    git("init", "-q")
+    (tmp_path / "old_name.py").write_text("".join(f"line {i}\n" for i in range(20)))
+    (tmp_path / "run.sh").write_text("echo hi\n")
+    (tmp_path / "logo.bin").write_bytes(b"\x00\x01\x02")
+    git("add", ".")
+    git("commit", "-qm", "one")
+    git("mv", "old_name.py", "new_name.py")
+    (tmp_path / "new_name.py").write_text("".join(f"line {i}\n" for i in range(21)))
+    (tmp_path / "run.sh").chmod(0o755)
+    (tmp_path / "logo.bin").write_bytes(b"\x00\x09\x02\x03")
+    (tmp_path / "added.md").write_text("# Title\n")
+    git("add", ".")
+    files = {f.path: f for f in parse_unified_diff(git("diff", "--cached", "-M"))}
+    assert set(files) == {"new_name.py", "run.sh", "logo.bin", "added.md"}
+    assert files["new_name.py"].status == "renamed"
+    assert files["new_name.py"].old_path == "old_name.py"
+    assert files["run.sh"].notes == ["old mode 100644", "new mode 100755"]
+    assert files["logo.bin"].status == "binary" and not files["logo.bin"].hunks
+    assert files["added.md"].status == "added"
+    assert files["added.md"].hunks[0].lines[0].text == "# Title"
+
+
+def test_bare_paths_and_known_paths_keep_their_names():
+    git_style = "--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n"
+    assert parse_unified_diff(git_style)[0].path == "x.py"
+    # A file really named "b/x.py", printed without prefixes, keeps its name when known.
+    bare = "--- b/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n"
+    assert parse_unified_diff(bare)[0].path == "x.py"
+    assert parse_unified_diff(bare, {"b/x.py"})[0].path == "b/x.py"
+    plain = "--- x.py\n+++ x.py\n@@ -1 +1 @@\n-a\n+b\n"
+    assert parse_unified_diff(plain)[0].path == "x.py"
+
+
+def test_crlf_diff_parses_like_lf():
+    crlf = TWO_FILES.replace("\n", "\r\n")
+    assert [len(f.hunks) for f in parse_unified_diff(crlf)] == [2, 1]
+
+
+def test_empty_diff_has_no_files():
+    assert parse_unified_diff("") == []
+    assert parse_unified_diff("\n\n") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("just some words\nand more\n", "no file header"),
+        ("--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n", "is incomplete"),
+        ("--- a/x\n+++ b/x\n@@ -1,x +1 @@\n a\n", "malformed hunk header"),
+        ("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n+c\n", "unexpected line outside a hunk"),
+    ],
+)
+def test_bad_diffs_raise_with_the_line(text: str, message: str):
+    with pytest.raises(DiffParseError, match=message) as info:
+        parse_unified_diff(text)
+    assert info.value.line_no >= 1
+    assert str(info.value).startswith(f"line {info.value.line_no}:")
+
+
+def test_layout_rows_hunk_refs_and_highlighting():
+    layout = build_layout(parse_unified_diff(TWO_FILES), "one-dark")
+    kinds = [row.kind for row in layout.rows]
+    assert kinds[:3] == ["file", "hunk", "context"]
+    assert kinds.count("hunk") == 3 and kinds.count("file") == 2
+    assert [(h.path, h.index_in_file) for h in layout.hunks] == [
+        ("src/fizz.py", 0),
+        ("src/fizz.py", 1),
+        ("notes.txt", 0),
+    ]
+    assert layout.rows[layout.hunks[1].row].kind == "hunk"
+    # The keyword "def" in a .py file gets a different colour from the identifier after it.
+    first_code = layout.rows[2]
+    assert first_code.text == "def fizz_buzz(n):"
+    colours = {seg.text.strip(): seg.style.color for seg in first_code.segments if seg.text.strip()}
+    assert colours["def"] is not None and colours["def"] != colours["fizz_buzz"]
+    # Plain text files are not coloured token by token.
+    notes_rows = [r for r in layout.rows if r.file_index == 1 and r.kind == "removed"]
+    assert all(len(r.segments) <= 1 for r in notes_rows)
+
+
+def test_multiline_string_is_coloured_across_lines():
+    diff = '--- a/m.py\n+++ b/m.py\n@@ -1,3 +1,3 @@\n x = """\n-old\n+new\n """\n'
+    rows = build_layout(parse_unified_diff(diff), "one-dark").rows
+    string_colour = rows[2].segments[-1].style.color  # the opening """
+    added = next(r for r in rows if r.kind == "added")
+    assert added.segments[0].style.color == string_colour
+
+
+def test_control_characters_cannot_reach_the_terminal():
+    diff = "--- a/x.txt\n+++ b/x.txt\n@@ -1 +1 @@\n-a\n+\x1b[31mred\x07\tend\x9b\n"
+    rows = build_layout(parse_unified_diff(diff), "one-dark").rows
+    added = next(r for r in rows if r.kind == "added")
+    rendered = "".join(seg.text for seg in added.segments)
+    assert "\x1b" not in rendered and "\x07" not in rendered and "\x9b" not in rendered
+    assert rendered == "␛[31mred␇   end\ufffd"  # the tab fills to column 12
+    assert sanitize("a\tb") == "a   b"
