@@ -66,8 +66,10 @@ class PatchPathError(PatchError, PathEscapeError):
     model is told) and a ``PathEscapeError`` (so callers can tell it apart)."""
 
     def __init__(self, path: str, reason: str):
-        PathEscapeError.__init__(self, path, reason)
-        PatchError.__init__(self, str(self.args[0]), path=path)
+        # Both bases take different arguments, so set up the shared Exception state directly.
+        message = str(PathEscapeError(path, reason))
+        Exception.__init__(self, f"{message}\nNothing was changed.")
+        self.path = path
         self.reason = reason
 
 

@@ -1,0 +1,30 @@
+"""Helpers for the tools tests: a small repository on disk and a snapshot of its files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` (relative path -> bytes), to prove nothing changed."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A directory with a couple of source files (not a git repository)."""
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "app.py").write_text(
+        "import sys\n\n\ndef greet():\n    print('Hi')\n\n\ndef main():\n    greet()\n"
+        "    return 0\n"
+    )
+    (root / "README.md").write_text("# Demo\n\nSome text.\n")
+    (root / "obsolete.txt").write_text("old\n")
+    return root
