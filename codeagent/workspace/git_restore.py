@@ -38,8 +38,12 @@ def find_conflicts(
     removing = {path for path, entry in target.items() if entry is None}
     for path, want in expected.items():
         now = current.get(path)
-        on_disk = os.path.lexists(root / path)
-        if now != want or (want is None and on_disk):
+        full = root / path
+        on_disk = os.path.lexists(full)
+        # A folder at the path is fine here: its files are separate entries, checked on their own
+        # (and by the obstruction check below when a file has to go where the folder is).
+        is_folder = full.is_dir() and not full.is_symlink()
+        if now != want or (want is None and on_disk and not is_folder):
             if want is None:
                 reason = "was created or is present again since"
             elif now is None:
