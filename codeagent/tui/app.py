@@ -25,7 +25,7 @@ from codeagent.tui.messages import AgentEventReceived, ApprovalRequested, TurnFi
 from codeagent.tui.widgets.approval_panel import ApprovalPanel
 from codeagent.tui.widgets.chat import ChatLog, NoticeLine, UserMessage
 from codeagent.tui.widgets.completion import CompletionMenu, list_repository_files
-from codeagent.tui.widgets.diff_view import DiffView
+from codeagent.tui.widgets.diff_view import DIFF_CSS_PATH, DiffView
 from codeagent.tui.widgets.plan_view import PlanView
 from codeagent.tui.widgets.prompt import PromptArea
 from codeagent.tui.widgets.status_bar import StatusBar
@@ -34,7 +34,7 @@ from codeagent.tui.widgets.status_bar import StatusBar
 class CodeAgentApp(App[int]):
     """The TUI for one repository and one agent."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = [DIFF_CSS_PATH, "app.tcss"]
     TITLE = "codeagent"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [

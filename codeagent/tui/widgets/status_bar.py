@@ -87,17 +87,16 @@ class StatusBar(Widget):
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         if self.busy:
-            text.append(" ● working ", style="bold reverse")
+            text.append(" working ", style="bold reverse")
         if self.queued:
             text.append(f" {self.queued} queued ", style="italic")
-        text.append(f" {self.model} ", style="bold")
-        text.append(f"│ {self.transport} ")
-        text.append(f"│ ctx {human_tokens(self.context_tokens)} ")
-        text.append(
-            f"│ tok {human_tokens(self.input_tokens)} in · {human_tokens(self.cached_tokens)} "
-            f"cached · {human_tokens(self.output_tokens)} out "
-        )
         ttft, total = self.format_seconds(self.ttft), self.format_seconds(self.total_time)
-        text.append(f"│ ttft {ttft} · total {total} ")
-        text.append(f"│ sent {human_bytes(self.bytes_sent)} / full {human_bytes(self.bytes_full)}")
+        text.append(f" {self.model} ", style="bold")
+        text.append(f"│ {self.transport} │ ctx {human_tokens(self.context_tokens)} ")
+        text.append(
+            f"│ in {human_tokens(self.input_tokens)} ({human_tokens(self.cached_tokens)} cached) "
+            f"out {human_tokens(self.output_tokens)} "
+        )
+        text.append(f"│ ttft {ttft} total {total} ")
+        text.append(f"│ sent {human_bytes(self.bytes_sent)} of {human_bytes(self.bytes_full)}")
         return text
