@@ -279,7 +279,8 @@ def stream_script(n_tokens: int, tokens_per_second: float) -> Any:
     """A ``Script`` whose every reply is one text of about ``n_tokens`` tokens streamed at
     ``tokens_per_second`` (for the TUI streaming benchmark)."""
     api = _script_api()
-    words = " ".join(f"word{i % 97}" for i in range(n_tokens))
+    # The scripted server counts 4 characters as one token; "wordNN " is about 7 characters.
+    words = " ".join(f"word{i % 97}" for i in range(n_tokens * 4 // 7))
     # Paragraph breaks every ~60 words so the Markdown renderer sees realistic blocks.
     chunks = words.split(" ")
     para = "\n\n".join(" ".join(chunks[i : i + 60]) for i in range(0, len(chunks), 60))

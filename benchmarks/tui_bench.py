@@ -1,0 +1,305 @@
+"""Measurement 5: TUI responsiveness, headless through Textual's ``App.run_test()``.
+
+What counts as a *paint*: Textual's screen update timer produces a compositor update and hands
+it to ``App._display``; in headless mode ``_display`` skips the terminal write, so the hook here
+also serialises the update to escape codes (``render_segments``), i.e. everything a real
+terminal run does except the final ``write``. Each paint is timestamped.
+
+- Key press to paint: while the agent streams a long answer (real ``Agent`` over WebSocket to a
+  local server in another process), a key event for "x" is sent through the driver (as a
+  terminal would) into the focused prompt; latency = time until the first paint produced after
+  the prompt's text contains the new character.
+- Opening a 2,000-message session: ``/resume`` path (``app.resume_session``: load the JSONL
+  session, rebuild the agent, re-render the transcript), time until the first paint after it.
+  Scroll responsiveness: ``page up`` on the conversation, time until the paint showing the new
+  scroll offset.
+- Startup: a fresh Python process that imports the app, builds the real agent and app and runs
+  it headless; time from spawning the process to its first paint (process start, imports and
+  mount included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.report import Section, Table, ms, percentile
+from benchmarks.server_handle import REPO, ServerProcess, child_env
+
+SIZE = (120, 40)
+
+
+class PaintClock:
+    """Wraps ``app._display`` to timestamp every paint (and do the terminal serialisation)."""
+
+    def __init__(self, app: Any) -> None:
+        from textual._compositor import CompositorUpdate
+
+        self.app = app
+        self.times: list[float] = []
+        self._waiters: list[tuple[Any, asyncio.Future[float]]] = []
+        original = app._display
+
+        def display(screen: Any, renderable: Any) -> None:
+            if renderable is not None:
+                if isinstance(renderable, CompositorUpdate):
+                    renderable.render_segments(app.console)
+                now = time.perf_counter()
+                self.times.append(now)
+                for pair in list(self._waiters):
+                    condition, fut = pair
+                    if not fut.done() and condition():
+                        fut.set_result(now)
+                        self._waiters.remove(pair)
+            original(screen, renderable)
+
+        app._display = display
+
+    def next_paint_when(self, condition: Any) -> asyncio.Future[float]:
+        """A future resolved with the time of the first paint at which ``condition()`` holds."""
+        fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._waiters.append((condition, fut))
+        return fut
+
+
+def _git_repo(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "README.md").write_text("# bench\n")
+    subprocess.run(["git", "init", "-q"], cwd=path, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=path, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=b", "-c", "user.email=b@x.invalid", "commit", "-qm", "init"],
+        cwd=path,
+        check=True,
+    )
+    return path
+
+
+def _make_app(root: Path, base_url: str) -> Any:
+    from codeagent.agent.loop import Agent
+    from codeagent.config import load_settings
+    from codeagent.tui.app import CodeAgentApp
+    from codeagent.tui.approver import TuiApprover
+
+    settings = load_settings(
+        root,
+        {
+            "base_url": base_url,
+            "api_key": "sk-benchmark-not-a-real-key",
+            "approval_policy": "full-auto",
+            "transport": "websocket",
+        },
+    )
+    approver = TuiApprover()
+    agent = Agent(settings, root, approver)
+    return CodeAgentApp(agent, approver, settings=settings, root=root)
+
+
+async def _press_x(app: Any, clock: PaintClock) -> float:
+    """Send "x" like a terminal would; seconds until the paint that shows it."""
+    from textual import events
+
+    prompt = app.prompt
+    want = prompt.text.count("x") + 1
+    painted = clock.next_paint_when(lambda: prompt.text.count("x") >= want)
+    event = events.Key("x", "x")
+    start = time.perf_counter()
+    app._driver.send_message(event)
+    done = await asyncio.wait_for(painted, timeout=10)
+    return done - start
+
+
+async def stream_latency(root: Path, base_url: str, tokens: int) -> dict[str, Any]:
+    """Key-press-to-paint latencies while ``tokens`` stream in."""
+    app = _make_app(root, base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        clock = PaintClock(app)
+        await pilot.pause()
+        app.start_turn("Stream a long answer.")
+        t0 = time.perf_counter()
+        from codeagent.tui.widgets.chat import AssistantMessage
+
+        while not app.query(AssistantMessage) and app.turn_running:
+            await asyncio.sleep(0.01)
+        first_delta = time.perf_counter()
+        latencies: list[float] = []
+        idle: list[float] = []
+        while app.turn_running:
+            latencies.append(await _press_x(app, clock))
+            await asyncio.sleep(0.1)
+        end = time.perf_counter()
+        paints_streaming = sum(1 for t in clock.times if first_delta <= t <= end)
+        await pilot.pause()
+        for _ in range(10):
+            idle.append(await _press_x(app, clock))
+            await asyncio.sleep(0.05)
+        streamed = sum(len(a.text) for a in app.query(AssistantMessage)) // 4
+        await app.agent.close()
+    return {
+        "latencies": latencies,
+        "idle": idle,
+        "stream_seconds": end - first_delta,
+        "to_first_delta": first_delta - t0,
+        "paints": paints_streaming,
+        "tokens": streamed,
+    }
+
+
+def write_session(root: Path, messages: int) -> str:
+    """A stored session of ``messages`` chat messages (user prompts and Markdown answers)."""
+    from codeagent.sessions import SessionStore
+
+    session = SessionStore().create(root)
+    answer = (
+        "I read `calc/mod{n}.py` and found the problem:\n\n"
+        "- `op_{n}` scales before summing\n- the test expects the opposite\n\n"
+        "```python\ndef op_{n}(values):\n    return sum(values) * 2\n```\n"
+    )
+    for n in range(messages // 2):
+        session.append_event(
+            {"kind": "turn_started", "text": f"Question {n}: why does op_{n} fail?"}
+        )
+        session.append_event(
+            {"kind": "text_done", "item_id": f"msg_{n}", "text": answer.format(n=n)}
+        )
+    return session.id
+
+
+async def session_open(root: Path, base_url: str, messages: int, scrolls: int) -> dict[str, Any]:
+    """Time to first paint after opening a long session, then page-up scroll latencies."""
+    session_id = write_session(root, messages)
+    app = _make_app(root, base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        clock = PaintClock(app)
+        await pilot.pause()
+        start = time.perf_counter()
+        await app.resume_session(session_id)
+        returned = time.perf_counter()
+        painted = await asyncio.wait_for(clock.next_paint_when(lambda: True), timeout=30)
+        blocks = len(app.chat.children)
+        scroll_lat: list[float] = []
+        await pilot.pause()
+        for _ in range(scrolls):
+            chat = app.chat
+            before = chat.scroll_y
+            if before <= 0:
+                chat.scroll_end(animate=False, immediate=True)
+                await pilot.pause()
+                before = chat.scroll_y
+            fut = clock.next_paint_when(lambda c=chat, b=before: c.scroll_y != b)
+            t = time.perf_counter()
+            chat.scroll_page_up(animate=False)
+            scroll_lat.append(await asyncio.wait_for(fut, timeout=10) - t)
+            await asyncio.sleep(0.02)
+        await app.agent.close()
+    return {
+        "first_paint": painted - start,
+        "resume_call": returned - start,
+        "blocks": blocks,
+        "scroll": scroll_lat,
+    }
+
+
+STARTUP_CHILD = "benchmarks.tui_startup_child"
+
+
+def startup_times(root: Path, runs: int) -> list[float]:
+    """Spawn-to-first-paint of a fresh process, ``runs`` times."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.tui_bench", "--startup-child", str(root)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_env(),
+            cwd=REPO,
+        )
+        line = proc.stdout.readline() if proc.stdout else ""
+        elapsed = time.perf_counter() - start
+        out, err = proc.communicate(timeout=60)
+        if "painted" not in line:
+            raise RuntimeError(f"startup child failed: {(line + out + err).strip()[-800:]}")
+        times.append(elapsed)
+    return times
+
+
+async def _startup_child(root: Path) -> None:
+    app = _make_app(root, "http://127.0.0.1:9/v1")
+    async with app.run_test(size=SIZE):
+        clock = PaintClock(app)
+        if not clock.times:
+            await asyncio.wait_for(clock.next_paint_when(lambda: True), timeout=30)
+        print("painted", flush=True)
+        await app.agent.close()
+
+
+def _dist(values: list[float]) -> list[str]:
+    return [
+        str(len(values)),
+        ms(percentile(values, 50)),
+        ms(percentile(values, 95)),
+        ms(max(values) if values else None),
+    ]
+
+
+def run(smoke: bool = False) -> Section:
+    """Run the three TUI measurements and return the section."""
+    section = Section("tui", "5. TUI responsiveness")
+    section.method = __doc__.split("\n\n", 1)[1].strip()
+    tokens, rate = (400, 1000.0) if smoke else (20_000, 1000.0)
+    messages, scrolls, starts = (40, 3, 1) if smoke else (2000, 30, 3)
+    scratch = Path(tempfile.mkdtemp(prefix="cabench-tui-"))
+    os.environ["CODEAGENT_STATE_DIR"] = str(scratch / "state")
+    os.environ["XDG_CONFIG_HOME"] = str(scratch / "config")
+    root = _git_repo(scratch / "repo")
+    with ServerProcess(f"stream:{tokens}:{rate}", scratch=scratch) as server:
+        base_url = f"http://127.0.0.1:{server.port}/v1"
+        stream = asyncio.run(stream_latency(root, base_url, tokens))
+        session = asyncio.run(session_open(root, base_url, messages, scrolls))
+    startup = startup_times(root, starts)
+
+    keys = Table(
+        f"Key press to paint while streaming {stream['tokens']:,} tokens "
+        f"(scripted at {rate:.0f} tokens/s; measured stream {stream['stream_seconds']:.1f} s, "
+        f"{stream['paints']} paints)",
+        ["condition", "samples", "p50 ms", "p95 ms", "max ms"],
+    )
+    keys.add("during streaming", *_dist(stream["latencies"]))
+    keys.add("idle (after the stream)", *_dist(stream["idle"]))
+    sess = Table(
+        f"Opening a {messages:,}-message session",
+        ["measure", "value"],
+    )
+    sess.add("time to first paint after /resume (ms)", ms(session["first_paint"]))
+    sess.add("of which resume_session() itself (ms)", ms(session["resume_call"]))
+    sess.add("conversation blocks mounted", session["blocks"])
+    scroll = Table("Scroll (page up) to paint", ["samples", "p50 ms", "p95 ms", "max ms"])
+    scroll.add(*_dist(session["scroll"]))
+    start = Table(
+        "Startup: spawn to first paint (fresh process, real agent and app)",
+        ["runs", "median ms", "min ms", "max ms"],
+    )
+    start.add(len(startup), ms(statistics.median(startup)), ms(min(startup)), ms(max(startup)))
+    section.tables = [keys, sess, scroll, start]
+    if stream["tokens"] < tokens * 0.9:
+        section.notes.append(
+            f"Only {stream['tokens']} of {tokens} tokens were shown: the stream ended early."
+        )
+    return section
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--startup-child":
+        asyncio.run(_startup_child(Path(sys.argv[2])))
+    else:
+        print(json.dumps({"error": "usage: --startup-child ROOT"}))
