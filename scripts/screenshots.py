@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from codeagent.server import script as s  # noqa: E402
+from codeagent.server import script as s
 
 SIZE = (120, 36)
 APP_PY = '''"""A tiny inventory service."""
