@@ -1,0 +1,286 @@
+"""The ``shell`` tool: run the model's commands one after another, each in its own process
+group, under the sandbox, with a timeout and an output cap.
+
+Each command runs in a fresh ``bash -c`` in ``cwd`` (state such as ``cd`` does not carry over,
+exactly as with the built-in tool). A timeout or a cancelled task kills the whole process group,
+so nothing a command started is left behind. Secrets such as the API key are removed from the
+environment the commands see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codeagent.agent.tools.output_cap import HeadTailBuffer
+from codeagent.agent.tools.sandbox import Sandbox
+
+DEFAULT_TIMEOUT_MS = 120_000
+DEFAULT_MAX_OUTPUT = 10_000
+_READ_CHUNK = 65_536
+_SECRET_NAME = re.compile(r"API_KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
+
+SHELL_TOOL: dict = {"type": "shell"}
+
+SHELL_FUNCTION_TOOL: dict = {
+    "type": "function",
+    "name": "shell",
+    "description": (
+        "Run shell commands in the repository, one after another, each in a fresh bash in the "
+        "working directory (cd does not carry over; chain with && inside one command). Returns "
+        "stdout, stderr and the exit code of each. Long output keeps its head and tail. "
+        "Commands run in a sandbox without network where one is available."
+    ),
+    "parameters": {
+        "type": "object",
+        "properties": {
+            "commands": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "The command lines to run, in order.",
+            },
+            "timeout_ms": {
+                "type": ["integer", "null"],
+                "description": "Timeout per command in milliseconds (default 120000).",
+            },
+        },
+        "required": ["commands", "timeout_ms"],
+        "additionalProperties": False,
+    },
+    "strict": True,
+}
+
+
+class ShellArgumentsError(ValueError):
+    """The shell tool's arguments are malformed; the message says how to fix them."""
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What one command did. ``exit_code`` is None when it timed out (and was killed);
+    a command killed by a signal reports ``128 + signal`` like a shell does."""
+
+    command: str
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+    truncated: bool = False
+
+
+def command_environment() -> dict[str, str]:
+    """The environment commands run with: ours minus secrets, with pagers and colour off."""
+    env = {k: v for k, v in os.environ.items() if not _SECRET_NAME.search(k)}
+    env.update(PAGER="cat", GIT_PAGER="cat", GIT_TERMINAL_PROMPT="0", TERM="dumb", NO_COLOR="1")
+    return env
+
+
+def _shell() -> str:
+    return shutil.which("bash") or "/bin/sh"
+
+
+def _kill_group(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+class _ExitAwareProtocol(asyncio.subprocess.SubprocessStreamProtocol):
+    """The standard stream protocol that also reports the moment the process exits."""
+
+    def __init__(self, exited: asyncio.Future[None], loop: asyncio.AbstractEventLoop):
+        super().__init__(limit=_READ_CHUNK, loop=loop)
+        self._exited = exited
+
+    def process_exited(self) -> None:
+        super().process_exited()
+        if not self._exited.done():
+            self._exited.set_result(None)
+
+
+async def _pump(stream: asyncio.StreamReader | None, buffer: HeadTailBuffer) -> None:
+    if stream is None:
+        return
+    while chunk := await stream.read(_READ_CHUNK):
+        buffer.feed(chunk)
+
+
+async def run_command(
+    command: str,
+    *,
+    cwd: Path,
+    sandbox: Sandbox | None,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    max_output: int = DEFAULT_MAX_OUTPUT,
+    network: bool = False,
+) -> CommandResult:
+    """Run one command line; see ``run_commands``."""
+    argv = [_shell(), "-c", command]
+    if sandbox is not None:
+        argv = sandbox.wrap(argv, cwd, network=network)
+    stdout, stderr = HeadTailBuffer(max_output), HeadTailBuffer(max_output)
+    loop = asyncio.get_running_loop()
+    exited: asyncio.Future[None] = loop.create_future()
+    transport, protocol = await loop.subprocess_exec(
+        lambda: _ExitAwareProtocol(exited, loop),
+        *argv,
+        cwd=cwd,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=command_environment(),
+        start_new_session=True,  # own process group: a timeout or interrupt kills all of it
+    )
+    process = asyncio.subprocess.Process(transport, protocol, loop)
+    readers = asyncio.gather(_pump(process.stdout, stdout), _pump(process.stderr, stderr))
+    timed_out = False
+    try:
+        try:
+            # Wait for the exit itself: process.wait() would also wait for the pipes, which a
+            # background child (``server &``) can hold open for ever.
+            await asyncio.wait_for(asyncio.shield(exited), timeout=max(timeout_ms, 1) / 1000)
+        except TimeoutError:
+            timed_out = True
+        # Kill what is left of the group (the command on timeout, background children always)
+        # so the pipes close and the readers finish.
+        _kill_group(process)
+        await readers
+        await process.wait()
+    except BaseException:
+        _kill_group(process)
+        readers.cancel()
+        with contextlib.suppress(BaseException):
+            await asyncio.shield(process.wait())
+        raise
+    code = process.returncode
+    exit_code = None if timed_out else (128 - code if code is not None and code < 0 else code)
+    return CommandResult(
+        command=command,
+        exit_code=exit_code,
+        stdout=stdout.text(),
+        stderr=_with_timeout_note(stderr.text(), timeout_ms) if timed_out else stderr.text(),
+        timed_out=timed_out,
+        truncated=stdout.truncated or stderr.truncated,
+    )
+
+
+def _with_timeout_note(stderr: str, timeout_ms: int) -> str:
+    separator = "\n" if stderr and not stderr.endswith("\n") else ""
+    return f"{stderr}{separator}command timed out after {timeout_ms} ms and was killed\n"
+
+
+async def run_commands(
+    commands: list[str],
+    *,
+    cwd: Path,
+    sandbox: Sandbox | None,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    max_output: int = DEFAULT_MAX_OUTPUT,
+    network: bool = False,
+) -> list[CommandResult]:
+    """Run ``commands`` in order, each independently (a failing one does not stop the rest),
+    each limited to ``timeout_ms`` and to ``max_output`` bytes per stream (head and tail kept).
+    Cancelling the calling task kills the running command's whole process group."""
+    results = []
+    for command in commands:
+        results.append(
+            await run_command(
+                command,
+                cwd=cwd,
+                sandbox=sandbox,
+                timeout_ms=timeout_ms,
+                max_output=max_output,
+                network=network,
+            )
+        )
+    return results
+
+
+def shell_call_output_item(
+    call_id: str, results: list[CommandResult], max_output: int = DEFAULT_MAX_OUTPUT
+) -> dict[str, Any]:
+    """The ``shell_call_output`` input item for the built-in shell tool."""
+    output = []
+    for result in results:
+        if result.timed_out:
+            outcome: dict[str, Any] = {"type": "timeout"}
+        else:
+            outcome = {"type": "exit", "exit_code": result.exit_code}
+        output.append({"stdout": result.stdout, "stderr": result.stderr, "outcome": outcome})
+    return {
+        "type": "shell_call_output",
+        "call_id": call_id,
+        "max_output_length": max_output,
+        "output": output,
+    }
+
+
+def format_results(results: list[CommandResult]) -> str:
+    """The results as one text, for the function-tool output and for the UI."""
+    parts = []
+    for result in results:
+        status = "timed out" if result.timed_out else f"exit code {result.exit_code}"
+        block = [f"$ {result.command}", f"({status})"]
+        if result.stdout:
+            block.append(result.stdout.rstrip("\n"))
+        if result.stderr:
+            block.append(f"[stderr]\n{result.stderr.rstrip(chr(10))}")
+        parts.append("\n".join(block))
+    return "\n\n".join(parts)
+
+
+def parse_shell_action(action: dict[str, Any]) -> tuple[list[str], int | None, int | None]:
+    """``(commands, timeout_ms, max_output_length)`` of a built-in ``shell_call`` action."""
+    if not isinstance(action, dict):
+        raise ShellArgumentsError("the shell_call action must be an object")
+    commands = action.get("commands")
+    if not isinstance(commands, list) or not commands:
+        raise ShellArgumentsError("the shell call needs a non-empty list of 'commands'")
+    if not all(isinstance(c, str) and c.strip() for c in commands):
+        raise ShellArgumentsError("every entry of 'commands' must be a non-empty string")
+    timeout = action.get("timeout_ms")
+    limit = action.get("max_output_length")
+    for name, value in (("timeout_ms", timeout), ("max_output_length", limit)):
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value <= 0
+        ):
+            raise ShellArgumentsError(f"'{name}' must be a positive integer, not {value!r}")
+    return commands, timeout, limit
+
+
+def parse_shell_arguments(arguments: str) -> tuple[list[str], int | None]:
+    """``(commands, timeout_ms)`` from the JSON arguments of the shell function tool."""
+    try:
+        data = json.loads(arguments)
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise ShellArgumentsError(
+            f'the arguments are not valid JSON ({exc}); send {{"commands": ["..."]}}'
+        ) from None
+    if not isinstance(data, dict):
+        raise ShellArgumentsError('the arguments must be an object: {"commands": ["..."]}')
+    commands, timeout, _ = parse_shell_action(data)
+    return commands, timeout
+
+
+__all__ = [
+    "DEFAULT_MAX_OUTPUT",
+    "DEFAULT_TIMEOUT_MS",
+    "SHELL_FUNCTION_TOOL",
+    "SHELL_TOOL",
+    "CommandResult",
+    "ShellArgumentsError",
+    "command_environment",
+    "format_results",
+    "parse_shell_action",
+    "parse_shell_arguments",
+    "run_command",
+    "run_commands",
+    "shell_call_output_item",
+]
