@@ -10,6 +10,8 @@ import argparse
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 NO_KEY_HELP = """\
@@ -107,23 +109,29 @@ def _run_app(settings, root: Path, *, session_id: str | None = None, banner: str
     return app.run() or 0
 
 
-def _run_demo(args: argparse.Namespace) -> int:
+@contextmanager
+def demo_environment(args: argparse.Namespace) -> Iterator[tuple[object, Path]]:
+    """A copy of the sample repository and a started local server playing the demo script.
+
+    Yields ``(settings, root)``; stops the server and deletes the copy on exit.
+    """
     from codeagent.server.demo import copy_sample_repo
     from codeagent.server.embedded import EmbeddedServer
 
     workdir = Path(tempfile.mkdtemp(prefix="codeagent-demo-"))
-    root = copy_sample_repo(workdir / "sample")
-    server = EmbeddedServer("demo")
-    server.start()
     try:
-        settings = _settings(
-            args, root, {"base_url": server.base_url, "api_key": "demo", "approval_policy": "ask"}
-        )
+        root = copy_sample_repo(workdir / "sample")
+        with EmbeddedServer("demo") as server:
+            overrides = {"base_url": server.base_url, "api_key": "demo", "approval_policy": "ask"}
+            yield _settings(args, root, overrides), root
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    with demo_environment(args) as (settings, root):
         banner = (
-            f"Demo: a copy of the sample repository is in {root}. The model is the local "
-            "scripted server. Try: fix the failing fizz_buzz test"
+            f"Demo: a copy of the sample repository is in {root}; the model is a scripted local "
+            "server. Try: fix the failing fizz_buzz test"
         )
         return _run_app(settings, root, banner=banner)
-    finally:
-        server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)

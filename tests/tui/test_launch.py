@@ -44,3 +44,24 @@ def test_help_lists_demo_and_config_flags(tmp_path: Path) -> None:
     result = run_codeagent(["--help"], tmp_path, tmp_path)
     assert result.returncode == 0
     assert "--demo" in result.stdout and "--base-url" in result.stdout
+
+
+def test_resume_without_sessions_says_so(tmp_path: Path) -> None:
+    result = run_codeagent(["resume"], tmp_path, tmp_path, OPENAI_API_KEY="sk-secret-value")
+    assert result.returncode == 2
+    assert "no session to resume" in result.stderr
+    assert "sk-secret-value" not in result.stderr + result.stdout
+
+
+def test_demo_environment_copies_the_sample_and_cleans_up(tmp_path, monkeypatch) -> None:
+    from codeagent.cli import build_parser
+    from codeagent.tui.launch import demo_environment
+
+    monkeypatch.setenv("CODEAGENT_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    args = build_parser().parse_args(["--demo"])
+    with demo_environment(args) as (settings, root):
+        assert (root / ".git").is_dir()
+        assert settings.base_url.startswith("http://127.0.0.1:")
+        assert settings.api_key is not None
+    assert not root.exists()
