@@ -127,15 +127,14 @@ class CodeAgentApp(App[int]):
         self.run_worker(self.chat.add(NoticeLine(category, text)))
 
     def refresh_status(self) -> None:
-        """Copy the agent's model, policy and usage into the status bar."""
+        """Copy the agent's model, policy, connection and token totals into the status bar."""
         status = self.agent.status()
-        self.status_bar.model = f"{status.model} · {status.policy}"
-        context = getattr(status, "context_tokens", None)
-        if context:
-            self.status_bar.context_tokens = context
-        transport = getattr(status, "transport", None)
-        if isinstance(transport, str) and transport:
-            self.status_bar.set_transport(transport)
+        bar = self.status_bar
+        bar.model = f"{status.model} · {status.policy}"
+        bar.set_transport(status.transport)
+        bar.model_calls = status.model_calls
+        bar.input_tokens, bar.cached_tokens = status.input_tokens, status.cached_tokens
+        bar.output_tokens, bar.context_tokens = status.output_tokens, status.context_tokens
 
     def list_sessions(self) -> list[Any]:
         from codeagent.sessions import SessionStore
@@ -262,9 +261,9 @@ class CodeAgentApp(App[int]):
         if self.prompt.dismiss_menu():
             return
         if self.turn_running:
+            self.agent.interrupt()
             self.approver.reject_all("the user interrupted the turn")
             self._futures.clear()
-            self.agent.interrupt()
             await self._close_side()
             return
         if self.side.display:

@@ -182,11 +182,11 @@ async def _compact(app: CodeAgentApp, args: list[str]) -> None:
         raise CommandError("Wait for the turn to finish before compacting.")
     app.show_info("Compacting the conversation…")
     try:
-        await app.agent.compact()
+        line = await app.agent.compact()
     except Exception as error:  # the agent raises typed errors; show them, keep running
         raise CommandError(f"Compaction failed: {error}") from None
     app.refresh_status()
-    app.show_info("Conversation compacted.")
+    app.show_info(line or "Conversation compacted.")
 
 
 @command("clear", "clear the screen (the conversation is kept)")

@@ -79,6 +79,7 @@ class EventView:
                 app.status_bar.set_transport(state)
             case ev.ModelCallCompleted(metrics=metrics):
                 app.status_bar.add_call(metrics)
+                app.refresh_status()
             case ev.TurnCompleted(metrics=metrics):
                 app.status_bar.finish_turn(metrics)
                 app.turns_completed += 1
@@ -138,6 +139,13 @@ class EventView:
                     entry.get("exit_code"),
                     bool(entry.get("rejected", False)),
                 )
+            elif kind == "reasoning_done":
+                block = ReasoningBlock(str(entry.get("item_id", "")))
+                await chat.add(block)
+                block.finish(str(entry.get("text", "")))
+            elif kind == "plan":
+                steps = tuple(ev.PlanStep(**step) for step in entry.get("steps", ()))
+                self.app.plan.show_plan(steps, str(entry.get("explanation", "")))
             elif kind == "notice":
                 await chat.add(NoticeLine(str(entry.get("category", "info")), entry["text"]))
         self.tools.clear()
