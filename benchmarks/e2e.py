@@ -25,6 +25,9 @@ from benchmarks.server_handle import ServerProcess
 from benchmarks.shaping_proxy import ShapingProxy
 
 TRANSPORTS = ("websocket", "http")
+#: The client skips environment settings (so also SSL_CERT_FILE) for 127.0.0.1/localhost; this
+#: other loopback address keeps the fallback link on loopback while the client trusts our CA.
+LOOPBACK_ALIAS = "127.0.0.2"
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Run:
     wire_up: int
     wire_down: int
     connections: int
+    tcp_connections: int
     turns: list[dict[str, float]] = field(default_factory=list)
 
     @property
@@ -125,7 +129,7 @@ class E2EConfig:
 
 def run_rollouts(cfg: E2EConfig, scratch: Path) -> tuple[list[Run], str]:
     """Run the alternating rollouts; return the runs and a description of the link used."""
-    ca_file, cert_file, key_file = _make_tls(scratch, ["127.0.0.1", "localhost"])
+    ca_file, cert_file, key_file = _make_tls(scratch, ["127.0.0.1", LOOPBACK_ALIAS])
     template = rollout.make_workspace(scratch / "template")
     link_cm: ShapedLink | None = None
     link_note = ""
@@ -138,9 +142,7 @@ def run_rollouts(cfg: E2EConfig, scratch: Path) -> tuple[list[Run], str]:
             link_cm = None
     try:
         if link_cm is not None:
-            ca_file, cert_file, key_file = _make_tls(
-                scratch, ["127.0.0.1", "localhost", link_cm.server_ip]
-            )
+            ca_file, cert_file, key_file = _make_tls(scratch, [link_cm.host_ip, link_cm.server_ip])
             server = ServerProcess(
                 f"rollout:{cfg.tool_calls}",
                 host=link_cm.server_ip,
@@ -150,6 +152,7 @@ def run_rollouts(cfg: E2EConfig, scratch: Path) -> tuple[list[Run], str]:
                 scratch=scratch,
             )
             target_host = link_cm.server_ip
+            listen_host = link_cm.host_ip
             proxy_rate = None
             how = (
                 f"{link_cm.describe()}; the {cfg.link.rtt * 1000:.0f} ms round trip is added by "
@@ -164,6 +167,7 @@ def run_rollouts(cfg: E2EConfig, scratch: Path) -> tuple[list[Run], str]:
                 scratch=scratch,
             )
             target_host = "127.0.0.1"
+            listen_host = LOOPBACK_ALIAS
             proxy_rate = cfg.link.rate_bps
             how = (
                 link_note + "loopback shaping proxy doing both the delay (30 ms per direction) "
@@ -173,16 +177,20 @@ def run_rollouts(cfg: E2EConfig, scratch: Path) -> tuple[list[Run], str]:
         with (
             server,
             ShapingProxy(
-                target_host, server.port, one_way_delay=cfg.link.rtt / 2, rate_bps=proxy_rate
+                target_host,
+                server.port,
+                one_way_delay=cfg.link.rtt / 2,
+                rate_bps=proxy_rate,
+                listen_host=listen_host,
             ) as proxy,
         ):
-            base_url = f"https://127.0.0.1:{proxy.port}/v1"
+            base_url = f"https://{listen_host}:{proxy.port}/v1"
             order = [t for _ in range(cfg.runs_per_transport) for t in TRANSPORTS]
             for n, transport in enumerate(order):
                 workdir = scratch / f"run{n}-{transport}"
                 shutil.copytree(template, workdir / "repo", symlinks=True)
                 server.reset()
-                up0, down0 = proxy.bytes_up, proxy.bytes_down
+                up0, down0, conns0 = proxy.bytes_up, proxy.bytes_down, proxy.connections
                 result = run_exec(
                     rollout.TASK,
                     cwd=workdir / "repo",
@@ -201,6 +209,7 @@ def run_rollouts(cfg: E2EConfig, scratch: Path) -> tuple[list[Run], str]:
                     wire_up=proxy.bytes_up - up0,
                     wire_down=proxy.bytes_down - down0,
                     connections=int(dump.get("connections_opened", 0)),
+                    tcp_connections=proxy.connections - conns0,
                 )
                 run.turns = _turns(run.timeline)
                 runs.append(run)
@@ -255,7 +264,8 @@ def build_sections(cfg: E2EConfig, runs: list[Run], how: str) -> list[Section]:
             "wire up KiB",
             "wire down KiB",
             "client CPU s",
-            "connections",
+            "WS sockets",
+            "TCP connections",
         ],
     )
     for r in runs:
@@ -273,6 +283,7 @@ def build_sections(cfg: E2EConfig, runs: list[Run], how: str) -> list[Section]:
             kib(r.wire_down),
             secs(r.exec.cpu),
             r.connections,
+            r.tcp_connections,
         )
     summary = Table(
         "Medians per transport (successful runs)",

@@ -70,8 +70,19 @@ def run_exec(
         XDG_STATE_HOME=str(home / "state"),
         XDG_DATA_HOME=str(home / "data"),
         XDG_CACHE_HOME=str(home / "cache"),
+        CODEAGENT_STATE_DIR=str(home / "state" / "codeagent"),
     )
-    env.pop("CODEAGENT_TRANSPORT", None)
+    # Nothing from the caller's environment may reroute or reconfigure the client under test.
+    for name in (
+        "CODEAGENT_TRANSPORT",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
+        env.pop(name, None)
     if ca_file is not None:
         env["SSL_CERT_FILE"] = str(ca_file)
     started = time.monotonic()

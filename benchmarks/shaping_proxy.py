@@ -57,6 +57,8 @@ class ShapingProxy:
         self.delay = one_way_delay
         self.listen_host = listen_host
         self.port = 0
+        #: TCP connections accepted so far (new TLS handshakes for the client).
+        self.connections = 0
         self._up = _Link(rate_bps)
         self._down = _Link(rate_bps)
         self._loop = asyncio.new_event_loop()
@@ -106,6 +108,7 @@ class ShapingProxy:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _accept(self, c_reader: asyncio.StreamReader, c_writer: asyncio.StreamWriter):
+        self.connections += 1
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
