@@ -240,7 +240,14 @@ def _checked_path(root: Path, path: str) -> str:
 def prepare_patch(patch: Patch, root: Path) -> PreparedPatch:
     """Work out every file's new content; raises ``PatchError`` (``PatchPathError`` for a path
     outside the repository) without writing anything when the patch does not apply."""
-    root = Path(root)
+    try:
+        return _prepare(patch, Path(root))
+    except OSError as exc:
+        name = f" {exc.filename}" if exc.filename else ""
+        raise PatchError(f"could not read{name}: {exc.strerror or exc}") from exc
+
+
+def _prepare(patch: Patch, root: Path) -> PreparedPatch:
     disk: dict[str, str | None] = {}
     state: dict[str, _State] = {}
 

@@ -128,16 +128,20 @@ async def run_command(
     stdout, stderr = HeadTailBuffer(max_output), HeadTailBuffer(max_output)
     loop = asyncio.get_running_loop()
     exited: asyncio.Future[None] = loop.create_future()
-    transport, protocol = await loop.subprocess_exec(
-        lambda: _ExitAwareProtocol(exited, loop),
-        *argv,
-        cwd=cwd,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=command_environment(),
-        start_new_session=True,  # own process group: a timeout or interrupt kills all of it
-    )
+    try:
+        transport, protocol = await loop.subprocess_exec(
+            lambda: _ExitAwareProtocol(exited, loop),
+            *argv,
+            cwd=cwd,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=command_environment(),
+            start_new_session=True,  # own process group: a timeout or interrupt kills all of it
+        )
+    except OSError as exc:
+        # 127 is what a shell reports for a command it cannot run.
+        return CommandResult(command, 127, "", f"could not start the command: {exc}\n")
     process = asyncio.subprocess.Process(transport, protocol, loop)
     readers = asyncio.gather(_pump(process.stdout, stdout), _pump(process.stderr, stderr))
     timed_out = False
