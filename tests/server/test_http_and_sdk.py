@@ -12,9 +12,10 @@ from srv_client import user
 
 
 def sse_events(server, body, **kwargs):
-    with httpx.Client(timeout=10) as client, connect_sse(
-        client, "POST", server.base_url + "/responses", json=body, **kwargs
-    ) as src:
+    with (
+        httpx.Client(timeout=10) as client,
+        connect_sse(client, "POST", server.base_url + "/responses", json=body, **kwargs) as src,
+    ):
         assert src.response.status_code == 200
         assert src.response.headers["content-type"].startswith("text/event-stream")
         return [(e.event, json.loads(e.data)) for e in src.iter_sse()]
