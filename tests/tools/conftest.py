@@ -28,3 +28,19 @@ def repo(tmp_path: Path) -> Path:
     (root / "README.md").write_text("# Demo\n\nSome text.\n")
     (root / "obsolete.txt").write_text("old\n")
     return root
+
+
+def live_processes_with(token: str) -> list[int]:
+    """PIDs of running (not zombie) processes whose command line contains ``token``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if token in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
