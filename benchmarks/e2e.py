@@ -186,6 +186,7 @@ def run_rollouts(cfg: E2EConfig, scratch: Path) -> tuple[list[Run], str]:
         ):
             base_url = f"https://{listen_host}:{proxy.port}/v1"
             order = [t for _ in range(cfg.runs_per_transport) for t in TRANSPORTS]
+            prev_sockets = 0  # the server counts WebSocket connections since it started
             for n, transport in enumerate(order):
                 workdir = scratch / f"run{n}-{transport}"
                 shutil.copytree(template, workdir / "repo", symlinks=True)
@@ -200,6 +201,8 @@ def run_rollouts(cfg: E2EConfig, scratch: Path) -> tuple[list[Run], str]:
                     ca_file=ca_file,
                 )
                 dump = server.dump()
+                sockets_before = prev_sockets
+                prev_sockets = int(dump.get("connections_opened", 0))
                 run = Run(
                     transport=transport,
                     index=n // 2,
@@ -208,7 +211,7 @@ def run_rollouts(cfg: E2EConfig, scratch: Path) -> tuple[list[Run], str]:
                     timeline=dump["timeline"],
                     wire_up=proxy.bytes_up - up0,
                     wire_down=proxy.bytes_down - down0,
-                    connections=int(dump.get("connections_opened", 0)),
+                    connections=int(dump.get("connections_opened", 0)) - sockets_before,
                     tcp_connections=proxy.connections - conns0,
                 )
                 run.turns = _turns(run.timeline)

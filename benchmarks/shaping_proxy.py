@@ -122,6 +122,8 @@ class ShapingProxy:
                 self._pipe(c_reader, s_writer, self._up),
                 self._pipe(s_reader, c_writer, self._down),
             )
+        except asyncio.CancelledError:
+            pass  # the proxy is shutting down; closing both sides below is all there is to do
         finally:
             for w in (c_writer, s_writer):
                 w.close()
