@@ -1,0 +1,196 @@
+"""The bundled demo: a small sample repository with a FizzBuzz bug and a script in which the
+"model" explores it, reproduces the failure, patches the bug and verifies the fix the way a real
+coding agent does (20+ tool calls, streamed at a realistic pace).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from codeagent.server.script import (
+    Episode,
+    Script,
+    Step,
+    apply_patch,
+    reasoning,
+    shell,
+    text,
+    update_plan,
+)
+
+SAMPLE_REPO = Path(__file__).with_name("sample_repo")
+
+#: Pace of the demo: a short think before the first token, then ~200 tokens/s.
+FIRST_TOKEN_DELAY = 0.3
+TOKENS_PER_SECOND = 200.0
+
+CORE_FIX = '''@@ def fizz_buzz(n: int) -> str:
+     """Return "Fizz", "Buzz", "FizzBuzz" or the number as text."""
++    if n % 15 == 0:
++        return "FizzBuzz"
+     if n % 3 == 0:
+         return "Fizz"
+     if n % 5 == 0:
+         return "Buzz"
+-    if n % 15 == 0:
+-        return "FizzBuzz"
+     return str(n)
+'''
+
+TEST_ADDITION = """@@ class FizzBuzzTest(unittest.TestCase):
+     def test_multiples_of_fifteen(self):
+         self.assertEqual(fizz_buzz(15), "FizzBuzz")
+         self.assertEqual(fizz_buzz(30), "FizzBuzz")
++
++    def test_fifteen_wins_over_three_and_five(self):
++        for n in (15, 45, 90, 150):
++            self.assertEqual(fizz_buzz(n), "FizzBuzz", n)
+"""
+
+CHECK = (
+    "python3 -c 'from fizzbuzz.core import fizz_buzz; "
+    "print([fizz_buzz(n) for n in (3, 5, 15, 30, 45)])'"
+)
+
+FINAL_MESSAGE = """## Fixed: `fizz_buzz` never returned `FizzBuzz`
+
+**Cause.** In `fizzbuzz/core.py` the checks ran in the order 3 -> 5 -> 15. Every multiple of 15
+is also a multiple of 3, so `n % 3 == 0` matched first and the `FizzBuzz` branch was
+unreachable.
+
+**Fix.** The multiple-of-15 check now comes first:
+
+```python
+if n % 15 == 0:
+    return "FizzBuzz"
+```
+
+**Verification.**
+- `python3 -m unittest -v`: all tests pass (2 failures before the fix).
+- Added `test_fifteen_wins_over_three_and_five` so the ordering cannot regress.
+- `python3 -m fizzbuzz 15` ends with `FizzBuzz`.
+
+Changed files: `fizzbuzz/core.py`, `tests/test_core.py`.
+"""
+
+
+PLAN = ["Explore the repository", "Reproduce the failure", "Fix the bug", "Verify the fix"]
+
+
+def _plan(done: int, active: bool = True) -> list[tuple[str, str]]:
+    return [
+        (step, "completed" if i < done else "in_progress" if i == done and active else "pending")
+        for i, step in enumerate(PLAN)
+    ]
+
+
+def demo_steps(
+    first_token_delay: float = FIRST_TOKEN_DELAY,
+    tokens_per_second: float | None = TOKENS_PER_SECOND,
+) -> list[Step]:
+    """The demo's model responses; tests pass a faster pace."""
+
+    def _step(*items) -> Step:
+        return Step(list(items), first_token_delay, tokens_per_second)
+
+    return [
+        _step(
+            reasoning(
+                "The user wants a bug fixed. I should look around the repository before I "
+                "touch anything, then reproduce the failure with the tests."
+            ),
+            text("I'll start by getting oriented in the repository."),
+            update_plan(_plan(0), "Explore first, then reproduce, fix and verify."),
+        ),
+        _step(shell(["ls -la"])),
+        _step(shell(["cat README.md"])),
+        _step(shell(["git log --oneline -5", "git status --short"])),
+        _step(shell(["find . -name '*.py' -not -path './.git/*' | sort"])),
+        _step(shell(["cat fizzbuzz/__init__.py"]), shell(["cat fizzbuzz/core.py"])),
+        _step(shell(["cat fizzbuzz/__main__.py"])),
+        _step(shell(["cat tests/test_core.py"])),
+        _step(
+            reasoning(
+                "The code is small. Running the test suite will show which behaviour is wrong."
+            ),
+            update_plan(_plan(1), "Explored the code; now running the tests."),
+        ),
+        _step(shell(["python3 -m unittest -v"], timeout_ms=60_000)),
+        _step(
+            reasoning(
+                "Two tests fail and both expect FizzBuzz for multiples of 15. Let me confirm "
+                "directly what fizz_buzz returns for a few values."
+            ),
+            shell([CHECK]),
+        ),
+        _step(shell(["grep -n 'n % ' fizzbuzz/core.py"])),
+        _step(
+            reasoning(
+                "The modulo checks run 3, then 5, then 15. Any multiple of 15 is caught by the "
+                "multiple-of-3 branch first, so FizzBuzz is unreachable. Checking 15 first "
+                "fixes it without touching the other branches."
+            ),
+            update_plan(_plan(2), "Found the cause: the FizzBuzz branch is unreachable."),
+        ),
+        _step(
+            text("The multiple-of-15 check is unreachable; I'll move it to the top."),
+            apply_patch("update_file", "fizzbuzz/core.py", CORE_FIX),
+        ),
+        _step(shell(["git diff"])),
+        _step(update_plan(_plan(3), "Patched; verifying.")),
+        _step(shell(["python3 -m unittest -v"], timeout_ms=60_000)),
+        _step(shell([CHECK])),
+        _step(
+            reasoning(
+                "The fix works. A regression test for more multiples of 15 keeps it that way."
+            ),
+            apply_patch("update_file", "tests/test_core.py", TEST_ADDITION),
+        ),
+        _step(shell(["python3 -m unittest -v"], timeout_ms=60_000)),
+        _step(shell(["python3 -m fizzbuzz 15"])),
+        _step(shell(["git status --short", "git diff --stat"])),
+        _step(update_plan(_plan(4, active=False), "All steps done.")),
+        _step(text(FINAL_MESSAGE)),
+    ]
+
+
+def demo_script(
+    first_token_delay: float = FIRST_TOKEN_DELAY,
+    tokens_per_second: float | None = TOKENS_PER_SECOND,
+) -> Script:
+    """The demo script at the given pace (the defaults look alive in the TUI)."""
+    return Script(
+        [Episode(demo_steps(first_token_delay, tokens_per_second))],
+        default_reply="Ask me to fix the bug in this repository.",
+    )
+
+
+DEMO_SCRIPT = demo_script()
+
+
+def copy_sample_repo(dest: Path) -> Path:
+    """Copy the sample repository to ``dest`` (created; must not hold files yet) and make it a
+    git repository with one commit. Returns ``dest``."""
+    dest = Path(dest)
+    if dest.exists() and any(dest.iterdir()):
+        raise FileExistsError(f"{dest} is not empty; copy the sample repository to a new folder")
+    shutil.copytree(
+        SAMPLE_REPO, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "codeagent demo",
+        "GIT_AUTHOR_EMAIL": "demo@codeagent.invalid",
+        "GIT_COMMITTER_NAME": "codeagent demo",
+        "GIT_COMMITTER_EMAIL": "demo@codeagent.invalid",
+    }
+    for argv in (
+        ["git", "-c", "init.defaultBranch=main", "init", "-q"],
+        ["git", "add", "-A"],
+        ["git", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "Initial commit"],
+    ):
+        subprocess.run(argv, cwd=dest, env=env, check=True, capture_output=True)
+    return dest

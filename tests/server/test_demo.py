@@ -1,0 +1,131 @@
+"""The bundled demo: the sample repository and the scripted fix, played end to end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from srv_client import completed, connect, turn
+from v4a_strict import apply_update
+
+from codeagent.server.demo import DEMO_SCRIPT, copy_sample_repo, demo_script
+
+
+def run(cmd, cwd):
+    return subprocess.run(cmd, cwd=cwd, shell=True, capture_output=True, text=True, timeout=60)
+
+
+def test_sample_repo_is_a_git_repo_with_one_commit_and_a_failing_test(tmp_path):
+    repo = copy_sample_repo(tmp_path / "repo")
+    assert run("git rev-list --count HEAD", repo).stdout.strip() == "1"
+    assert run("git status --porcelain", repo).stdout == ""
+    result = run("python3 -m unittest", repo)
+    assert result.returncode == 1
+    assert "FAILED (failures=2)" in result.stderr
+
+
+def test_copy_refuses_a_non_empty_destination(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="not empty"):
+        copy_sample_repo(tmp_path)
+    assert (tmp_path / "keep.txt").read_text() == "mine"
+    assert not (tmp_path / ".git").exists()
+
+
+def test_demo_patches_apply_exactly_and_fix_the_bug(tmp_path):
+    repo = copy_sample_repo(tmp_path / "repo")
+    patches = [
+        item.data
+        for step in DEMO_SCRIPT.episodes[0].steps
+        for item in step.items
+        if item.kind == "apply_patch"
+    ]
+    assert patches
+    for patch in patches:
+        path = repo / patch["path"]
+        path.write_text(apply_update(path.read_text(), patch["diff"]))
+    result = run("python3 -m unittest", repo)
+    assert result.returncode == 0, result.stderr
+    assert "Ran 7 tests" in result.stderr
+
+
+def test_demo_patches_apply_with_the_agent_patch_tool(tmp_path):
+    patch_tool = pytest.importorskip("codeagent.agent.tools.patch")
+    repo = copy_sample_repo(tmp_path / "repo")
+    for step in DEMO_SCRIPT.episodes[0].steps:
+        for item in step.items:
+            if item.kind == "apply_patch":
+                operation = {
+                    "type": item.data["operation"],
+                    "path": item.data["path"],
+                    "diff": item.data["diff"],
+                }
+                patch = patch_tool.patch_from_operation(operation)
+                patch_tool.prepare_patch(patch, repo).apply()
+    assert run("python3 -m unittest", repo).returncode == 0
+
+
+def test_demo_pace_looks_alive():
+    steps = DEMO_SCRIPT.episodes[0].steps
+    assert all(s.first_token_delay == 0.3 and s.tokens_per_second == 200 for s in steps)
+
+
+async def test_demo_played_end_to_end_fixes_the_repo(tmp_path, make_server):
+    repo = copy_sample_repo(tmp_path / "repo")
+    server = make_server(demo_script(0.0, None))
+    tool_calls = 0
+    outputs_seen = []
+    async with connect(server) as ws:
+        response = completed(await turn(ws, input="Please fix the failing tests.", store=False))
+        while True:
+            results = []
+            for item in response["output"]:
+                if item["type"] == "shell_call":
+                    entries = []
+                    for command in item["action"]["commands"]:
+                        r = run(command, repo)
+                        outputs_seen.append(r.stdout + r.stderr)
+                        entries.append(
+                            {
+                                "stdout": r.stdout,
+                                "stderr": r.stderr,
+                                "outcome": {"type": "exit", "exit_code": r.returncode},
+                            }
+                        )
+                    results.append(
+                        {"type": "shell_call_output", "call_id": item["call_id"], "output": entries}
+                    )
+                elif item["type"] == "apply_patch_call":
+                    op = item["operation"]
+                    path = repo / op["path"]
+                    path.write_text(apply_update(path.read_text(), op["diff"]))
+                    results.append(
+                        {
+                            "type": "apply_patch_call_output",
+                            "call_id": item["call_id"],
+                            "status": "completed",
+                        }
+                    )
+                elif item["type"] == "function_call":
+                    assert item["name"] == "update_plan"
+                    json.loads(item["arguments"])
+                    results.append(
+                        {"type": "function_call_output", "call_id": item["call_id"], "output": "ok"}
+                    )
+            if not results:
+                break
+            tool_calls += len(results)
+            response = completed(
+                await turn(ws, input=results, previous_response_id=response["id"], store=False)
+            )
+    assert tool_calls >= 20
+    final = response["output"][-1]["content"][0]["text"]
+    assert final.startswith("## Fixed")
+    assert any("FAILED (failures=2)" in out for out in outputs_seen)
+    assert run("python3 -m unittest", repo).returncode == 0
+    assert set(run("git status --porcelain", repo).stdout.split()) == {
+        "M",
+        "fizzbuzz/core.py",
+        "tests/test_core.py",
+    }
