@@ -1,0 +1,238 @@
+"""Random sequences of agent turns, user edits, undos and redos against a model of the tree.
+
+After every step the working tree must match the model byte for byte (content and exec bit),
+and HEAD, the user's index and all branches must be exactly as they were (unless auto-commit is
+on, in which case HEAD may only advance along the same branch by commits holding a turn's files).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from codeagent.workspace.git import GitWorkspace
+
+# Paths never clash as file-vs-folder, so the model can stay a flat dict. cache.log is ignored.
+PATHS = [
+    "a.txt",
+    "b c.txt",
+    "ünïcødé.md",
+    "dir/x.bin",
+    "dir/sub/y.txt",
+    "dir/z z.txt",
+    "new file.py",
+    "cache.log",
+]
+IGNORED = {"cache.log"}
+CONTENTS = st.one_of(
+    st.sampled_from([b"", b"one\n", b"two\n", b"\0\xff\x00binary"]), st.binary(max_size=12)
+)
+FileState = tuple[bytes, bool]  # content, executable
+OPS = st.lists(
+    st.tuples(st.sampled_from(["write", "delete", "chmod"]), st.sampled_from(PATHS), CONTENTS),
+    min_size=1,
+    max_size=4,
+)
+ENV = {
+    **os.environ,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "U",
+    "GIT_AUTHOR_EMAIL": "u@example.com",
+    "GIT_COMMITTER_NAME": "U",
+    "GIT_COMMITTER_EMAIL": "u@example.com",
+}
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=root, env=ENV, check=True, capture_output=True, text=True
+    ).stdout
+
+
+class CheckpointMachine(RuleBasedStateMachine):
+    """Drives a GitWorkspace and a plain-dict model side by side."""
+
+    auto_commit = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = Path(tempfile.mkdtemp(prefix="codeagent-git-seq-"))
+        self.root = self.tmp / "repo"
+        self.model: dict[str, FileState] = {}
+        self.undo_stack: list[tuple[dict[str, FileState | None], dict[str, FileState | None]]] = []
+        self.redo_stack: list[tuple[dict[str, FileState | None], dict[str, FileState | None]]] = []
+        self.turns = 0
+        self.commits: list[tuple[str, tuple[str, ...]]] = []
+
+    @initialize()
+    def make_repository(self) -> None:
+        self.root.mkdir()
+        git(self.root, "init", "-q", "-b", "main")
+        self._apply([("write", "a.txt", b"base a\n"), ("write", "dir/x.bin", b"\x00\x01")])
+        self._apply([("chmod", "dir/x.bin", b"")])
+        (self.root / ".gitignore").write_text("*.log\n")
+        git(self.root, "add", "-A")
+        git(self.root, "commit", "-q", "-m", "base")
+        self._apply([("write", "b c.txt", b"untracked at start\n")])
+        self.start = self._git_state()
+        self.ws = GitWorkspace.open(self.root, "seq", auto_commit=self.auto_commit)
+
+    def teardown(self) -> None:
+        if hasattr(self, "ws"):
+            self.ws.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _apply(self, ops: list[tuple[str, str, bytes]]) -> None:
+        for kind, rel, content in ops:
+            path = self.root / rel
+            if kind == "write":
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+                executable = self.model.get(rel, (b"", False))[1]
+                path.chmod(0o755 if executable else 0o644)
+                self.model[rel] = (content, executable)
+            elif kind == "delete" and rel in self.model:
+                path.unlink()
+                del self.model[rel]
+            elif kind == "chmod" and rel in self.model:
+                content, executable = self.model[rel]
+                path.chmod(0o644 if executable else 0o755)
+                self.model[rel] = (content, not executable)
+
+    def _git_state(self) -> tuple[str, str, str, str]:
+        index = self.root / ".git" / "index"
+        refs = "\n".join(
+            line
+            for line in git(
+                self.root, "for-each-ref", "--format=%(refname) %(objectname)"
+            ).splitlines()
+            if not line.startswith("refs/codeagent/")
+        )
+        head_file = (self.root / ".git" / "HEAD").read_text()
+        return head_file, git(self.root, "rev-parse", "HEAD"), _digest(index), refs
+
+    def _disk(self) -> dict[str, FileState]:
+        found: dict[str, FileState] = {}
+        for dirpath, dirs, files in os.walk(self.root):
+            dirs[:] = [d for d in dirs if d != ".git"]
+            for name in files:
+                full = Path(dirpath, name)
+                rel = full.relative_to(self.root).as_posix()
+                if rel != ".gitignore":
+                    found[rel] = (full.read_bytes(), os.access(full, os.X_OK))
+        return found
+
+    # -- rules --------------------------------------------------------------------------------
+
+    @rule(ops=OPS)
+    def agent_turn(self, ops: list[tuple[str, str, bytes]]) -> None:
+        self.turns += 1
+        turn_id = f"turn-{self.turns}"
+        before = dict(self.model)
+        self.ws.before_write(turn_id)
+        self._apply(ops)
+        record = self.ws.after_turn(turn_id, f"turn {self.turns}")
+        changed = sorted(
+            p
+            for p in set(before) | set(self.model)
+            if p not in IGNORED and before.get(p) != self.model.get(p)
+        )
+        if not changed:
+            assert record is None
+            return
+        assert record is not None
+        assert list(record.files) == changed
+        self.undo_stack.append(
+            ({p: before.get(p) for p in changed}, {p: self.model.get(p) for p in changed})
+        )
+        self.redo_stack.clear()
+        if self.auto_commit:
+            assert record.commit, record.commit_error
+            self.commits.append((record.commit, record.files))
+
+    @rule(ops=OPS)
+    def user_edit(self, ops: list[tuple[str, str, bytes]]) -> None:
+        self._apply(ops)
+
+    @rule()
+    def undo(self) -> None:
+        self._move(self.undo_stack, self.redo_stack, self.ws.undo, forward=False)
+
+    @rule()
+    def redo(self) -> None:
+        self._move(self.redo_stack, self.undo_stack, self.ws.redo, forward=True)
+
+    def _move(self, source, target, action, *, forward: bool) -> None:
+        result = action()
+        if not source:
+            assert not result.ok
+            return
+        before, after = source[-1]
+        expected_now, wanted = (before, after) if forward else (after, before)
+        conflicted = sorted(p for p in expected_now if self.model.get(p) != expected_now[p])
+        if conflicted:
+            assert not result.ok, result.message
+            assert sorted(result.files) == conflicted
+            return
+        assert result.ok, result.message
+        for path, state in wanted.items():
+            if state is None:
+                self.model.pop(path, None)
+            else:
+                self.model[path] = state
+        target.append(source.pop())
+
+    # -- invariants ---------------------------------------------------------------------------
+
+    @invariant()
+    def tree_matches_model(self) -> None:
+        if hasattr(self, "ws"):
+            assert self._disk() == self.model
+
+    @invariant()
+    def git_state_untouched(self) -> None:
+        if not hasattr(self, "ws"):
+            return
+        if not self.auto_commit:
+            assert self._git_state() == self.start
+            return
+        head_file, head, _index, _refs = self._git_state()
+        assert head_file == self.start[0]  # still on the same branch
+        expected_head = self.commits[-1][0] if self.commits else self.start[1].strip()
+        assert head.strip() == expected_head
+        for commit, files in self.commits:
+            touched = git(
+                self.root, "diff-tree", "-r", "-z", "--name-only", "--no-commit-id", commit
+            )
+            assert set(filter(None, touched.split("\0"))) <= set(files)
+
+
+class AutoCommitMachine(CheckpointMachine):
+    auto_commit = True
+
+
+_SETTINGS = settings(
+    max_examples=30,
+    stateful_step_count=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+TestCheckpointSequences = CheckpointMachine.TestCase
+TestCheckpointSequences.settings = _SETTINGS
+TestAutoCommitSequences = AutoCommitMachine.TestCase
+TestAutoCommitSequences.settings = settings(_SETTINGS, max_examples=12)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
