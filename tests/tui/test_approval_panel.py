@@ -213,3 +213,29 @@ def test_scope_choices_and_prefix_edge_cases():
     # A one-word command has nothing broader than itself to offer.
     one_word = ApprovalRequest("c", "command", "t", command="ls")
     assert [d.scope for _, d in scope_choices(one_word)] == [Scope.EXACT_COMMAND]
+
+
+async def test_markup_and_control_characters_in_requests_are_shown_literally():
+    request = ApprovalRequest(
+        call_id="c",
+        kind="command",
+        title="[b]title[/b]",
+        command="echo '[red]hi[/red]' \x1b[2J\ncat <<EOF",
+        reason="[link=x]why[/link]",
+    )
+    app = Host(request)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot)
+        panel = app.query_one(ApprovalPanel)
+        assert panel.border_title == "Run command: \\[b]title\\[/b]"  # escaped markup
+        text = "\n".join(
+            str(s.render()) for s in panel.query(".approval-command, .approval-reason")
+        )
+        assert "echo '[red]hi[/red]' ␛[2J\n  cat <<EOF" in text
+        assert "[link=x]why[/link]" in text
+        await pilot.press("a")
+        await pilot.pause()
+        labels = [str(o.prompt) for o in app.query_one("#approval-scope").options]
+        assert "[red]hi[/red]" in labels[0]
+        svg = app.export_screenshot()
+        assert "[red]hi[/red]" in svg.replace("&#160;", " ") and "\x1b" not in svg

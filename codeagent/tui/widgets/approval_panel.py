@@ -16,6 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -39,16 +40,25 @@ def scope_choices(request: ApprovalRequest) -> list[tuple[str, Decision]]:
     if request.kind == "patch":
         return [("Approve all patches this session", Decision(True, scope=Scope.ALL_PATCHES))]
     command = request.command.strip()
-    choices = [(f"Approve exactly `{command}` this session", Decision(True, Scope.EXACT_COMMAND))]
+    # Labels are drawn on the terminal: never let control characters through.
+    exact = f"Approve exactly `{sanitize(command)}` this session"
+    choices = [(exact, Decision(True, Scope.EXACT_COMMAND))]
     prefix = command_prefix(command)
     if prefix and prefix != command:
         choices.append(
             (
-                f"Approve commands starting with `{prefix}` this session",
+                f"Approve commands starting with `{sanitize(prefix)}` this session",
                 Decision(True, Scope.COMMAND_PREFIX, prefix=prefix),
             )
         )
     return choices
+
+
+_HINTS = {
+    "keys": "y approve · n reject · a for session",
+    "rejecting": "Enter rejects · Esc back",
+    "choosing-scope": "Enter approves · Esc back",
+}
 
 
 class ApprovalPanel(Vertical, can_focus=True):
@@ -104,7 +114,8 @@ class ApprovalPanel(Vertical, can_focus=True):
         if request.kind == "patch":
             yield DiffView(request.diff, hunk_counts=request.hunks or None)
         else:
-            yield Static(f"$ {sanitize(request.command)}", classes="approval-command", markup=False)
+            lines = [sanitize(line) for line in request.command.split("\n")]
+            yield Static("$ " + "\n  ".join(lines), classes="approval-command", markup=False)
             context = []
             if self.cwd is not None:
                 context.append(f"in {self.cwd}")
@@ -119,13 +130,15 @@ class ApprovalPanel(Vertical, can_focus=True):
         yield OptionList(
             *(Option(label, id=str(n)) for n, (label, _) in enumerate(self._choices)),
             id="approval-scope",
+            markup=False,  # labels quote the command, which may contain [brackets]
         )
 
     def on_mount(self) -> None:
+        self.border_subtitle = _HINTS["keys"]
         kind = "Apply patch" if self.request.kind == "patch" else "Run command"
         title = sanitize(self.request.title) if self.request.title else ""
-        self.border_title = f"{kind}: {title}" if title else kind
-        self.border_subtitle = "y approve · n reject · a for session"
+        # Content, not a str: a str title would be parsed as markup.
+        self.border_title = Content(f"{kind}: {title}" if title else kind)
         self.focus_default()
 
     def focus_default(self) -> None:
@@ -158,6 +171,7 @@ class ApprovalPanel(Vertical, can_focus=True):
         self._mode = mode
         if mode != "keys":
             self.add_class(f"-{mode}")
+        self.border_subtitle = _HINTS[mode]
         self.refresh_bindings()
 
     def _hunk_selection(self) -> dict[str, frozenset[int]] | None:
