@@ -16,10 +16,6 @@ from pathlib import Path
 from typing import Literal
 
 
-class SandboxUnavailable(RuntimeError):
-    """The sandbox was explicitly requested (``sandbox = "bwrap"``) but cannot run here."""
-
-
 def find_repository_root(cwd: Path) -> Path:
     """The nearest directory at or above ``cwd`` holding ``.git``, else ``cwd`` itself."""
     current = Path(os.path.realpath(cwd))
@@ -114,9 +110,9 @@ def _probe(executable: str) -> str | None:
 def detect_sandbox(mode: Literal["auto", "bwrap", "none"] = "auto") -> Sandbox:
     """The sandbox to run commands in.
 
-    ``none`` never sandboxes; ``auto`` uses bubblewrap when it works and otherwise returns an
-    unavailable ``Sandbox`` whose ``describe()`` says why; ``bwrap`` raises
-    ``SandboxUnavailable`` with the reason and how to fix it when bubblewrap cannot run.
+    ``none`` never sandboxes. ``auto`` and ``bwrap`` use bubblewrap when it works; otherwise
+    they return an unavailable ``Sandbox`` whose ``describe()`` says why and how to fix it, so
+    the approval policy asks before commands instead of the agent failing to start.
     """
     if mode == "none":
         return Sandbox()
@@ -133,14 +129,13 @@ def detect_sandbox(mode: Literal["auto", "bwrap", "none"] = "auto") -> Sandbox:
     if reason is None:
         return BwrapSandbox(executable)  # type: ignore[arg-type]
     if mode == "bwrap":
-        raise SandboxUnavailable(f"sandbox = bwrap was requested but {reason}")
+        reason = f"sandbox = bwrap was requested but {reason}"
     return Sandbox(reason)
 
 
 __all__ = [
     "BwrapSandbox",
     "Sandbox",
-    "SandboxUnavailable",
     "detect_sandbox",
     "find_repository_root",
 ]
