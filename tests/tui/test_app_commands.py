@@ -101,7 +101,8 @@ async def test_new_then_resume_restores_the_old_session(make_app) -> None:
         await until(pilot, lambda: old_id in " ".join(
             str(m.source) for m in app.query("NoticeLine Markdown")), "session list")  # fmt: skip
         assert "Could not resume" in await command(pilot, app, "/resume nope", "error")
-        await command(pilot, app, f"/resume {old_id}")
+        await send(pilot, app, f"/resume {old_id}")
+        await until(pilot, lambda: f"Resumed session {old_id}" in last(app, "info"), "resumed")
         assert app.agent.status().session_id == old_id
         assert [str(m.render()) for m in app.query(UserMessage)] == ["hello there"]
         assert [a.text for a in app.query(AssistantMessage)] == [ANSWER]
