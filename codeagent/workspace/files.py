@@ -52,13 +52,22 @@ def _missing_dirs(directory: Path) -> list[Path]:
     return list(reversed(missing))
 
 
+def _target(root: Path, change: FileChange) -> Path:
+    """Where ``change`` lands: writes through a symlink go to the file it points at (checked to
+    be inside the repository), as editors do; a deletion removes the link itself."""
+    target = resolve_inside(root, change.path)
+    if change.content is not None and target.is_symlink():
+        return Path(os.path.realpath(target))
+    return target
+
+
 def apply_changes(root: Path, changes: list[FileChange]) -> list[str]:
     """Apply ``changes`` under ``root`` all-or-nothing; returns the changed relative paths.
 
     Raises ``PathEscapeError`` (nothing written) for a path outside ``root`` and ``ChangeError``
     when the file system refuses a write; in both cases every file is left as it was.
     """
-    staged = [_Staged(c, resolve_inside(root, c.path)) for c in changes]
+    staged = [_Staged(c, _target(root, c)) for c in changes]
     seen: set[Path] = set()
     for item in staged:
         if item.target in seen:

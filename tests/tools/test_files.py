@@ -98,3 +98,12 @@ def test_resolve_inside_follows_symlinks(tmp_path: Path):
     assert resolve_inside(root, "inner/f.txt") == root.resolve() / "inner/f.txt"
     with pytest.raises(PathEscapeError, match="outside the repository"):
         resolve_inside(root, "out/f.txt")
+
+
+def test_writing_through_a_symlink_inside_the_repository_edits_its_target(repo: Path):
+    (repo / "link.md").symlink_to("README.md")
+    apply_changes(repo, [FileChange("link.md", "through the link\n")])
+    assert (repo / "link.md").is_symlink()
+    assert (repo / "README.md").read_text() == "through the link\n"
+    apply_changes(repo, [FileChange("link.md", None)])
+    assert not (repo / "link.md").is_symlink() and (repo / "README.md").exists()

@@ -259,3 +259,31 @@ def test_summary_and_title(repo: Path):
     assert prepared.title() == "Edit 2 files"
     changed = prepared.apply()
     assert prepared.summary(changed) == "Added a.txt\nDeleted obsolete.txt"
+
+
+def test_diff_marks_a_missing_final_newline(repo: Path):
+    (repo / "n.txt").write_text("a\nb")
+    prepared = prepare_patch(
+        parse_patch("*** Begin Patch\n*** Update File: n.txt\n@@\n a\n-b\n+c\n*** End Patch"), repo
+    )
+    assert prepared.unified_diff().endswith(
+        "@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n"
+    )
+
+
+def test_move_with_some_hunks_deselected_still_moves(repo: Path):
+    (repo / "m.txt").write_text("".join(f"{i}\n" for i in range(30)))
+    prepared = prepare_patch(
+        parse_patch(
+            "*** Begin Patch\n*** Update File: m.txt\n*** Move to: moved/m.txt\n"
+            "@@\n 1\n-2\n+two\n 3\n@@\n 25\n-26\n+twenty-six\n 27\n*** End Patch"
+        ),
+        repo,
+    )
+    assert prepared.files == ["moved/m.txt"]
+    assert prepared.hunk_counts() == {"moved/m.txt": 2}
+    assert "rename from m.txt\nrename to moved/m.txt\n" in prepared.unified_diff()
+    assert sorted(prepared.apply({"moved/m.txt": {1}})) == ["m.txt", "moved/m.txt"]
+    text = (repo / "moved/m.txt").read_text()
+    assert "\n2\n" in text and "twenty-six\n" in text
+    assert not (repo / "m.txt").exists()
