@@ -287,3 +287,20 @@ def test_move_with_some_hunks_deselected_still_moves(repo: Path):
     text = (repo / "moved/m.txt").read_text()
     assert "\n2\n" in text and "twenty-six\n" in text
     assert not (repo / "m.txt").exists()
+
+
+def test_changes_without_hunks_apply_under_any_selection(repo: Path):
+    prepared = prepare_patch(
+        parse_patch(
+            "*** Begin Patch\n*** Add File: empty.txt\n"
+            "*** Update File: README.md\n*** Move to: docs/README.md\n"
+            "*** Update File: src/app.py\n@@\n-import sys\n+import os\n*** End Patch"
+        ),
+        repo,
+    )
+    assert prepared.hunk_counts() == {"empty.txt": 0, "docs/README.md": 0, "src/app.py": 1}
+    # A UI reports selections only for files that have hunks; here the user deselected app.py.
+    changed = prepared.apply({"src/app.py": set()})
+    assert sorted(changed) == ["README.md", "docs/README.md", "empty.txt"]
+    assert (repo / "empty.txt").read_text() == ""
+    assert (repo / "src/app.py").read_text().startswith("import sys\n")

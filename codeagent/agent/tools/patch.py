@@ -140,7 +140,10 @@ class PreparedPatch:
         return {change.key: change.hunk_count() for change in self.changes}
 
     def unified_diff(self, selected_hunks: Mapping[str, Collection[int]] | None = None) -> str:
-        """The git-style unified diff of every file, or of only the selected hunks."""
+        """The git-style unified diff of every file, or of only the selected hunks.
+
+        ``selected_hunks`` maps a file (as in ``files``) to 0-based hunk numbers; a file with
+        hunks that is missing from it is left out; a file without hunks is always included."""
         parts = []
         for change in self.changes:
             new_text = self._selected_text(change, selected_hunks)
@@ -153,15 +156,16 @@ class PreparedPatch:
         self, change: FileChangeView, selected_hunks: Mapping[str, Collection[int]] | None
     ) -> str | None:
         """The new text of ``change`` under a selection, or None when it is left out entirely."""
-        if selected_hunks is None:
-            return change.new_text
-        if change.key not in selected_hunks:
-            return None
-        chosen = selected_hunks[change.key]
         count = change.hunk_count()
+        if selected_hunks is None or count == 0:
+            # A change without hunks (empty file, pure rename) offers nothing to deselect.
+            return change.new_text
+        chosen = selected_hunks.get(change.key)
+        if not chosen:
+            return None
         if change.kind in ("add", "delete"):
             # Creating or deleting a file is one unit: all of it or nothing.
-            return change.new_text if count == 0 or 0 in chosen else None
+            return change.new_text if 0 in chosen else None
         return merge_selected(change.old_text, change.new_text, chosen)
 
     def apply(self, selected_hunks: Mapping[str, Collection[int]] | None = None) -> list[str]:
