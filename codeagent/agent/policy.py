@@ -73,7 +73,7 @@ class ApprovalRules:
         self.policy = policy
         self.sandboxed = sandboxed
         self.grants = SessionGrants()
-        self._is_read_only = is_read_only
+        self.is_read_only = is_read_only
 
     def check_patch(self) -> Verdict:
         """The verdict for a patch inside the repository (escapes are refused by the tool)."""
@@ -93,7 +93,7 @@ class ApprovalRules:
         return Verdict("allow")
 
     def _check_command(self, command: str) -> Verdict:
-        if self._is_read_only(command):
+        if self.is_read_only(command):
             return Verdict("allow")
         if self.policy is Policy.READ_ONLY:
             return Verdict(

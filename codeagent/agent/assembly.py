@@ -1,0 +1,59 @@
+"""Building an agent's parts from ``Settings``: the transport, the tool list, the request's
+reasoning field, the sandbox and the checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from codeagent.agent.tools.patch import APPLY_PATCH_FUNCTION_TOOL, APPLY_PATCH_TOOL
+from codeagent.agent.tools.plan import UPDATE_PLAN_TOOL
+from codeagent.agent.tools.sandbox import detect_sandbox
+from codeagent.agent.tools.shell import SHELL_FUNCTION_TOOL, SHELL_TOOL
+from codeagent.config import Settings
+from codeagent.responses.transport import Transport
+from codeagent.workspace.git import GitWorkspace, NoCheckpoints, open_workspace
+
+
+def tool_specs(function_tools: bool) -> list[dict[str, Any]]:
+    """The tools sent with every call: built-in apply_patch and shell (or their function-tool
+    equivalents for models without them) plus the update_plan function."""
+    if function_tools:
+        return [APPLY_PATCH_FUNCTION_TOOL, SHELL_FUNCTION_TOOL, UPDATE_PLAN_TOOL]
+    return [APPLY_PATCH_TOOL, SHELL_TOOL, UPDATE_PLAN_TOOL]
+
+
+def reasoning_param(settings: Settings) -> dict[str, Any] | None:
+    """The request's ``reasoning`` field (None leaves the model's default)."""
+    if settings.reasoning_effort is None:
+        return None
+    return {"effort": settings.reasoning_effort, "summary": "auto"}
+
+
+def make_transport(settings: Settings) -> Transport:
+    """A transport for ``settings`` (the key is handed over, never logged)."""
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    return Transport(
+        settings.base_url,
+        key,
+        mode=settings.transport,
+        idle_timeout=settings.idle_timeout,
+        max_connection_age=settings.max_connection_age,
+    )
+
+
+def make_sandbox(settings: Settings) -> Any:
+    """The command sandbox the settings ask for (``auto``: bubblewrap when it works)."""
+    return detect_sandbox(settings.sandbox)
+
+
+def make_checkpoints(
+    root: Path, session_id: str, settings: Settings
+) -> GitWorkspace | NoCheckpoints:
+    """Git checkpoints for ``root`` (raises ``NotAGitRepository`` unless ``no_git``)."""
+    return open_workspace(
+        root, session_id, no_git=settings.no_git, auto_commit=settings.auto_commit
+    )
+
+
+__all__ = ["make_checkpoints", "make_sandbox", "make_transport", "reasoning_param", "tool_specs"]

@@ -1,0 +1,229 @@
+"""Run one tool call: show it, settle approval, checkpoint before writing, run it, and build the
+output item the model gets back.
+
+The ``ToolRunner`` never raises for something the model did wrong (a patch that does not apply,
+a malformed call, a refused command): the model is told in the output item and may try again.
+``ApprovalNeeded`` from a non-interactive approver and task cancellation propagate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from codeagent.agent.approvals import ApprovalRequest, Approver, Decision
+from codeagent.agent.events import AgentEvent, PlanUpdated, ToolCallProposed, ToolOutput
+from codeagent.agent.policy import ApprovalRules
+from codeagent.agent.tool_calls import ToolCall, output_item
+from codeagent.agent.tools.patch import (
+    PatchError,
+    parse_patch,
+    patch_from_operation,
+    prepare_patch,
+)
+from codeagent.agent.tools.plan import parse_plan
+from codeagent.agent.tools.shell import format_results, run_commands, shell_call_output_item
+
+DEFAULT_TIMEOUT_MS = 120_000
+DEFAULT_MAX_OUTPUT = 10_000
+
+
+class Checkpoints(Protocol):
+    """The part of ``GitWorkspace`` / ``NoCheckpoints`` the runner needs."""
+
+    def ensure_writable(self) -> None: ...
+
+    def before_write(self, turn_id: str) -> None: ...
+
+
+@dataclass
+class ToolResult:
+    """What a call produced: the item for the model, the event for the user, files written."""
+
+    item: dict[str, Any]
+    event: ToolOutput
+    files: list[str] = field(default_factory=list)
+
+
+class ToolRunner:
+    """Runs tool calls inside ``root`` under ``rules``, asking ``approver`` when needed."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        rules: ApprovalRules,
+        approver: Approver,
+        workspace: Checkpoints,
+        sandbox: Any,
+        emit: Callable[[AgentEvent], None],
+    ):
+        self.root = root
+        self.rules = rules
+        self.approver = approver
+        self.workspace = workspace
+        self.sandbox = sandbox
+        self.emit = emit
+
+    async def run(self, call: ToolCall, turn_id: str) -> ToolResult:
+        """Handle ``call`` end to end (see the module docstring)."""
+        if call.problem:
+            self.emit(ToolCallProposed(call.call_id, call.tool, call.describe(), call.arguments))
+            return self._fail(call, f"{call.tool}: {call.problem}")
+        if call.tool == "apply_patch":
+            return await self._patch(call, turn_id)
+        if call.tool == "shell":
+            return await self._shell(call, turn_id)
+        if call.tool == "update_plan":
+            return self._plan(call)
+        self.emit(ToolCallProposed(call.call_id, call.tool, call.describe(), call.arguments))
+        return self._fail(
+            call, f"unknown tool {call.tool!r}; the tools are apply_patch, shell and update_plan"
+        )
+
+    # ------------------------------------------------------------------ apply_patch
+
+    async def _patch(self, call: ToolCall, turn_id: str) -> ToolResult:
+        try:
+            if call.operation is not None:
+                patch = patch_from_operation(call.operation)
+            else:
+                patch = parse_patch(call.patch_text or "")
+            prepared = prepare_patch(patch, self.root)
+        except PatchError as exc:
+            self.emit(
+                ToolCallProposed(call.call_id, "apply_patch", call.describe(), call.arguments)
+            )
+            return self._fail(call, f"The patch was not applied: {exc}")
+        title = prepared.title()
+        diff = prepared.unified_diff()
+        self.emit(ToolCallProposed(call.call_id, "apply_patch", title, call.arguments, diff))
+        verdict = self.rules.check_patch()
+        decision = Decision.approve()
+        if verdict.action == "deny":
+            return self._refuse(call, f"The patch was refused: {verdict.reason}.")
+        if verdict.action == "ask":
+            request = ApprovalRequest(
+                call_id=call.call_id,
+                kind="patch",
+                title=title,
+                diff=diff,
+                files=tuple(prepared.files),
+                hunks=prepared.hunk_counts(),
+                reason=verdict.reason,
+            )
+            decision = await self._ask(request)
+            if not decision.approved:
+                return self._refuse(call, _rejection("patch", decision.reason))
+        problem = self._checkpoint(turn_id)
+        if problem:
+            return self._fail(call, f"The patch was not applied: {problem}")
+        try:
+            changed = prepared.apply(decision.selected_hunks)
+        except PatchError as exc:
+            return self._fail(call, f"The patch was not applied: {exc}")
+        summary = prepared.summary(changed)
+        if decision.selected_hunks is not None:
+            summary += "\n(The user applied only some of the hunks; read the files again.)"
+        return ToolResult(
+            output_item(call, summary),
+            ToolOutput(call.call_id, "apply_patch", summary),
+            list(changed),
+        )
+
+    # ------------------------------------------------------------------ shell
+
+    async def _shell(self, call: ToolCall, turn_id: str) -> ToolResult:
+        command = "\n".join(call.commands)
+        self.emit(ToolCallProposed(call.call_id, "shell", call.describe(), command))
+        verdict = self.rules.check_commands(call.commands)
+        if verdict.action == "deny":
+            return self._refuse(call, f"The command was refused: {verdict.reason}.")
+        if verdict.action == "ask":
+            request = ApprovalRequest(
+                call_id=call.call_id,
+                kind="command",
+                title=call.describe(),
+                command=command,
+                reason=verdict.reason,
+            )
+            decision = await self._ask(request)
+            if not decision.approved:
+                return self._refuse(call, _rejection("command", decision.reason))
+        if not all(self.rules.is_read_only(c) for c in call.commands):
+            problem = self._checkpoint(turn_id)
+            if problem:
+                return self._fail(call, f"The command did not run: {problem}")
+        max_output = call.max_output or DEFAULT_MAX_OUTPUT
+        results = await run_commands(
+            call.commands,
+            cwd=self.root,
+            sandbox=self.sandbox,
+            timeout_ms=call.timeout_ms or DEFAULT_TIMEOUT_MS,
+            max_output=max_output,
+        )
+        text = format_results(results)
+        if call.item_type == "shell_call":
+            item = shell_call_output_item(call.call_id, results, max_output)
+        else:
+            item = output_item(call, text)
+        last = results[-1] if results else None
+        success = all(r.exit_code == 0 and not r.timed_out for r in results)
+        event = ToolOutput(call.call_id, "shell", text, success, last.exit_code if last else None)
+        return ToolResult(item, event)
+
+    # ------------------------------------------------------------------ update_plan
+
+    def _plan(self, call: ToolCall) -> ToolResult:
+        try:
+            steps, explanation = parse_plan(call.arguments)
+        except ValueError as exc:
+            self.emit(
+                ToolCallProposed(call.call_id, "update_plan", "Update the plan", call.arguments)
+            )
+            return self._fail(call, f"update_plan: {exc}")
+        self.emit(PlanUpdated(tuple(steps), explanation))
+        text = "Plan updated."
+        return ToolResult(output_item(call, text), ToolOutput(call.call_id, "update_plan", text))
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _ask(self, request: ApprovalRequest) -> Decision:
+        decision = await self.approver.decide(request)
+        self.rules.remember(request, decision)
+        return decision
+
+    def _checkpoint(self, turn_id: str) -> str | None:
+        """Take the turn's checkpoint before a write; a message when writing is not safe."""
+        try:
+            self.workspace.ensure_writable()
+            self.workspace.before_write(turn_id)
+        except Exception as exc:  # RepositoryBusy, or git failing: never write unprotected
+            return str(exc) or type(exc).__name__
+        return None
+
+    def _fail(self, call: ToolCall, text: str) -> ToolResult:
+        return ToolResult(
+            output_item(call, text, success=False),
+            ToolOutput(call.call_id, call.tool, text, success=False),
+        )
+
+    def _refuse(self, call: ToolCall, text: str) -> ToolResult:
+        return ToolResult(
+            output_item(call, text, success=False),
+            ToolOutput(call.call_id, call.tool, text, success=False, rejected=True),
+        )
+
+
+def _rejection(what: str, reason: str) -> str:
+    text = f"The user rejected this {what}."
+    if reason.strip():
+        text += f" Their reason: {reason.strip()}"
+    else:
+        text += " Do not retry it unchanged; ask the user or take another approach."
+    return text
+
+
+__all__ = ["Checkpoints", "ToolResult", "ToolRunner"]

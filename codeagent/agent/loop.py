@@ -1,0 +1,339 @@
+"""The agent: runs a user's turn until the model stops calling tools, yielding ``AgentEvent``s.
+
+``submit`` starts the turn in its own task and relays its events, so ``interrupt`` (or cancelling
+the consumer) can stop it anywhere -- mid-stream, waiting for approval, or while a command runs --
+and still leave the conversation consistent: a partial response is never recorded, and every tool
+call without an output gets an "interrupted by the user" output before the next call. A tool call
+runs at most once: outputs are kept by call id and never recomputed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from codeagent.agent.approvals import ApprovalNeeded, Approver, Policy
+from codeagent.agent.assembly import (
+    make_checkpoints,
+    make_sandbox,
+    make_transport,
+    reasoning_param,
+    tool_specs,
+)
+from codeagent.agent.conversation import Conversation
+from codeagent.agent.dispatch import ToolRunner
+from codeagent.agent.events import (
+    AgentError,
+    AgentEvent,
+    ModelCallCompleted,
+    TurnCompleted,
+    TurnInterrupted,
+    TurnStarted,
+    event_to_dict,
+)
+from codeagent.agent.instructions import build_instructions
+from codeagent.agent.metrics import UsageTotals, sum_metrics
+from codeagent.agent.policy import ApprovalRules
+from codeagent.agent.status import AgentStatus
+from codeagent.agent.streaming import StreamMapper
+from codeagent.agent.tool_calls import (
+    INTERRUPTED_OUTPUT,
+    answered_call_ids,
+    output_item,
+    tool_calls_in,
+)
+from codeagent.agent.tools.commands import is_read_only
+from codeagent.config import Settings
+from codeagent.responses.errors import ResponsesError
+from codeagent.responses.events import MessageItem
+from codeagent.sessions import Session, SessionStore
+
+_DONE = object()
+#: Streaming events are not kept in the transcript: the matching ``*Done`` events carry the text.
+_NOT_RECORDED = {"text_delta", "reasoning_delta", "transport_state"}
+
+
+class Agent:
+    """One coding session in repository ``root``; UI-agnostic (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        root: Path,
+        approver: Approver,
+        *,
+        session: Session | None = None,
+        cwd: Path | None = None,
+    ):
+        self.settings = settings
+        self.root = Path(root).resolve()
+        self.approver = approver
+        self.session = session or SessionStore().create(self.root)
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        self.session.redact(key)
+        self.workspace = make_checkpoints(self.root, self.session.id, settings)
+        self.sandbox = make_sandbox(settings)
+        self.rules = ApprovalRules(
+            settings.approval_policy, sandboxed=self.sandbox.available, is_read_only=is_read_only
+        )
+        self.transport = make_transport(settings)
+        instructions = build_instructions(self.root, cwd or Path.cwd(), settings.instructions_file)
+        self.conversation = Conversation(
+            self.transport,
+            model=settings.model,
+            instructions=instructions,
+            tools=tool_specs(settings.function_tools),
+            store=settings.store,
+            reasoning=reasoning_param(settings),
+        )
+        self.runner = ToolRunner(
+            self.root,
+            rules=self.rules,
+            approver=approver,
+            workspace=self.workspace,
+            sandbox=self.sandbox,
+            emit=self._emit,
+        )
+        self.usage = UsageTotals()
+        self.last_metrics = None
+        self._transcript: list[dict[str, Any]] = self.session.events()
+        self._executed: dict[str, dict[str, Any]] = {}
+        self._queue: asyncio.Queue[Any] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._interrupting = False
+
+    @classmethod
+    def resume(cls, settings: Settings, root: Path, approver: Approver, session_id: str) -> Agent:
+        """Continue a stored session (``session_id="last"``: the newest one of ``root``)."""
+        store = SessionStore()
+        session = store.latest(root) if session_id == "last" else store.load(session_id)
+        agent = cls(settings, root, approver, session=session)
+        state = session.last_state()
+        if state and "conversation" in state:
+            current = agent.conversation
+            agent.conversation = Conversation.from_state(state["conversation"], agent.transport)
+            # The saved history with today's settings; a changed field simply resends in full.
+            agent.conversation.update_settings(
+                model=current.model, instructions=current.instructions, tools=current.tools,
+                store=current.store, reasoning=current.reasoning,
+            )  # fmt: skip
+        return agent
+
+    # ------------------------------------------------------------------ a turn
+
+    async def submit(self, text: str) -> AsyncIterator[AgentEvent]:
+        """Run the user's turn; yields events until ``TurnCompleted``, ``TurnInterrupted`` or a
+        fatal ``AgentError``."""
+        if self._task is not None and not self._task.done():
+            yield AgentError("A turn is already running; wait for it or interrupt it.", False)
+            return
+        self._queue = queue = asyncio.Queue()
+        self._interrupting = False
+        task = self._task = asyncio.create_task(self._run_turn(text))
+        try:
+            while (event := await queue.get()) is not _DONE:
+                yield event
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    def interrupt(self) -> bool:
+        """Stop the running turn gracefully; False when no turn is running."""
+        if self._task is None or self._task.done():
+            return False
+        self._interrupting = True
+        self._task.cancel()
+        return True
+
+    async def _run_turn(self, text: str) -> None:
+        turn_id = uuid.uuid4().hex[:12]
+        try:
+            await self._turn(text, turn_id)
+        except asyncio.CancelledError:
+            self._answer_unanswered()
+            self._finish(turn_id, text)
+            if not self._interrupting:
+                raise  # the consumer went away: nobody to tell
+            self._emit(TurnInterrupted())
+        except ApprovalNeeded as exc:
+            self._answer_unanswered("not run: the turn stopped because approval was needed")
+            self._finish(turn_id, text)
+            self._emit(AgentError(str(exc), code="approval_needed"))
+        except ResponsesError as exc:
+            self._answer_unanswered()
+            self._finish(turn_id, text)
+            self._emit(AgentError(exc.message, code=exc.code or type(exc).__name__))
+        except Exception as exc:  # a bug or a broken disk: the user sees it, the app survives
+            self._answer_unanswered()
+            self._finish(turn_id, text)
+            self._emit(AgentError(f"Internal error: {type(exc).__name__}: {exc}", code="internal"))
+        finally:
+            if self._queue is not None:
+                self._queue.put_nowait(_DONE)
+
+    async def _turn(self, text: str, turn_id: str) -> None:
+        started = time.monotonic()
+        await self._maybe_compact()
+        self._answer_unanswered()
+        self.conversation.add_user_message(text)
+        self._emit(TurnStarted(text))
+        calls, tool_calls, files = [], 0, []
+        while True:
+            mapper = StreamMapper()
+            async for event in self.conversation.run():
+                for agent_event in mapper.map(event):
+                    self._emit(agent_event)
+            metrics = self.conversation.last_metrics
+            calls.append(metrics)
+            self.usage.add(metrics)
+            self.last_metrics = metrics
+            self._emit(ModelCallCompleted(metrics))
+            pending = tool_calls_in(self.conversation.last_output)
+            if not pending:
+                break
+            for call in pending:
+                if call.call_id in self._executed:  # never run twice; resend the output
+                    if call.call_id not in answered_call_ids(self.conversation.items):
+                        self.conversation.add_items([self._executed[call.call_id]])
+                    continue
+                result = await self.runner.run(call, turn_id)
+                # No await between these lines: a cancel cannot split "ran" from "recorded".
+                self._executed[call.call_id] = result.item
+                self.conversation.add_items([result.item])
+                self._emit(result.event)
+                tool_calls += 1
+                files += [f for f in result.files if f not in files]
+        record = self._finish(turn_id, text)
+        if record is not None:
+            files += [f for f in record.files if f not in files]
+        self._emit(
+            TurnCompleted(
+                sum_metrics(calls, time.monotonic() - started),
+                model_calls=len(calls),
+                tool_calls=tool_calls,
+                files_changed=tuple(files),
+                final_text=_final_text(self.conversation.last_output),
+            )
+        )
+
+    def _answer_unanswered(self, text: str = INTERRUPTED_OUTPUT) -> None:
+        """Give every tool call in the history that has no output one saying it did not run."""
+        items = self.conversation.items
+        answered = answered_call_ids(items)
+        missing = [c for c in tool_calls_in(items) if c.call_id not in answered]
+        for call in missing:
+            item = output_item(call, text, success=False)
+            self._executed[call.call_id] = item
+            self.conversation.add_items([item])
+
+    def _finish(self, turn_id: str, text: str) -> Any:
+        """Close the turn's checkpoint and save the conversation (idempotent per turn)."""
+        try:
+            record = self.workspace.after_turn(turn_id, summary=text[:72])
+        except Exception as exc:  # keep the conversation even when git fails
+            self._emit(AgentError(f"Could not record the turn's changes: {exc}", fatal=False))
+            record = None
+        self.session.save_state({"conversation": self.conversation.to_state()})
+        return record
+
+    async def _maybe_compact(self) -> None:
+        threshold = self.settings.compact_threshold
+        if threshold and self.usage.context_tokens > threshold:
+            await self.compact()
+
+    def _emit(self, event: AgentEvent) -> None:
+        data = event_to_dict(event)
+        if event.kind not in _NOT_RECORDED:
+            self._transcript.append(data)
+            self.session.append_event(data)
+        if self._queue is not None:
+            self._queue.put_nowait(event)
+
+    # ------------------------------------------------------------------ commands
+
+    async def compact(self) -> str:
+        """Shrink the history with the server's compaction; returns a line for the user."""
+        before = len(self.conversation.items)
+        await self.conversation.compact()
+        self.usage.context_tokens = 0
+        return f"Compacted the conversation ({before} items to {len(self.conversation.items)})."
+
+    def undo(self) -> Any:
+        return self.workspace.undo()
+
+    def redo(self) -> Any:
+        return self.workspace.redo()
+
+    def diff(self, scope: str = "session") -> str:
+        return self.workspace.diff(scope)
+
+    def set_model(self, name: str) -> None:
+        self.settings = self.settings.model_copy(update={"model": name})
+        self.conversation.update_settings(model=name)
+
+    def set_policy(self, policy: Policy) -> None:
+        self.settings = self.settings.model_copy(update={"approval_policy": Policy(policy)})
+        self.rules.set_policy(Policy(policy))
+
+    def new_session(self) -> None:
+        """Start over: a new transcript, an empty conversation, no session grants."""
+        self.session = SessionStore(self.session.path.parent).create(self.root)
+        key = self.settings.api_key.get_secret_value() if self.settings.api_key else None
+        self.session.redact(key)
+        self.conversation.reset()
+        self.rules.grants = type(self.rules.grants)()
+        self._executed.clear()
+        self._transcript = []
+        self.usage = UsageTotals()
+        self.last_metrics = None
+
+    @property
+    def transcript(self) -> list[dict[str, Any]]:
+        """The recorded events of this session (deltas left out), for re-rendering."""
+        return list(self._transcript)
+
+    def status(self) -> AgentStatus:
+        if self.last_metrics is None and not self.transport.fell_back:
+            transport = "connecting" if self.settings.transport != "http" else "http"
+        elif self.transport.fell_back:
+            transport = "http-fallback"
+        else:
+            transport = "connected" if self.transport.active == "websocket" else "http"
+        return AgentStatus(
+            model=self.conversation.model,
+            policy=self.rules.policy.value,
+            transport=transport,
+            session_id=self.session.id,
+            sandbox=self.sandbox.describe(),
+            busy=self._task is not None and not self._task.done(),
+            model_calls=self.usage.model_calls,
+            input_tokens=self.usage.input_tokens,
+            cached_tokens=self.usage.cached_tokens,
+            output_tokens=self.usage.output_tokens,
+            context_tokens=self.usage.context_tokens,
+            last_metrics=self.last_metrics,
+            grants=tuple(self.rules.grants.describe()),
+        )
+
+    async def close(self) -> None:
+        """Stop any running turn and close the connection."""
+        if self._task is not None and not self._task.done():
+            self.interrupt()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.transport.close()
+        close = getattr(self.workspace, "close", None)
+        if close is not None:
+            close()
+
+
+def _final_text(output: list[dict[str, Any]]) -> str:
+    texts = [MessageItem.model_validate(i).text for i in output if i.get("type") == "message"]
+    return texts[-1] if texts else ""
+
+
+__all__ = ["Agent"]

@@ -1,0 +1,59 @@
+"""Summing the metrics of the model calls of one user turn, and a session's running totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codeagent.agent.events import TurnMetrics
+
+
+def sum_metrics(calls: list[TurnMetrics], wall_time: float) -> TurnMetrics:
+    """One ``TurnMetrics`` for a turn: bytes and tokens summed over ``calls``; transport,
+    chaining, response id and time to first token of the last call; ``wall_time`` as total."""
+    if not calls:
+        return TurnMetrics(total_time=wall_time)
+    last = calls[-1]
+    recoveries: list[str] = []
+    for call in calls:
+        recoveries.extend(call.recoveries)
+    return TurnMetrics(
+        transport=last.transport,
+        chained=last.chained,
+        bytes_sent=sum(c.bytes_sent for c in calls),
+        bytes_full_resend=sum(c.bytes_full_resend for c in calls),
+        time_to_created=last.time_to_created,
+        time_to_first_delta=last.time_to_first_delta,
+        total_time=wall_time,
+        input_tokens=sum(c.input_tokens for c in calls),
+        cached_tokens=sum(c.cached_tokens for c in calls),
+        output_tokens=sum(c.output_tokens for c in calls),
+        reasoning_tokens=sum(c.reasoning_tokens for c in calls),
+        response_id=last.response_id,
+        recoveries=tuple(recoveries),
+    )
+
+
+@dataclass
+class UsageTotals:
+    """Tokens and bytes of every model call of the session so far."""
+
+    model_calls: int = 0
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0
+    bytes_sent: int = 0
+    bytes_full_resend: int = 0
+    context_tokens: int = 0
+
+    def add(self, metrics: TurnMetrics) -> None:
+        self.model_calls += 1
+        self.input_tokens += metrics.input_tokens
+        self.cached_tokens += metrics.cached_tokens
+        self.output_tokens += metrics.output_tokens
+        self.bytes_sent += metrics.bytes_sent
+        self.bytes_full_resend += metrics.bytes_full_resend
+        # What the next call will carry: this call's input plus what it produced.
+        self.context_tokens = metrics.input_tokens + metrics.output_tokens
+
+
+__all__ = ["UsageTotals", "sum_metrics"]

@@ -1,0 +1,237 @@
+"""``codeagent exec "TASK"``: run one task headlessly and print the answer.
+
+The streamed answer goes to stdout, tool activity and notices to stderr; ``--json`` prints every
+event as one JSON line on stdout instead. ``codeagent exec resume --last "TASK"`` (or ``resume
+SESSION_ID``) continues a stored session. Exit codes: 0 done, 1 failed, 2 usage or configuration
+error, 3 a tool call needed approval that the policy does not give (nothing was run for it),
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from codeagent.agent.approvals import (
+    ApprovalNeeded,
+    ApprovalRequest,
+    Decision,
+    Policy,
+    Scope,
+)
+from codeagent.agent.events import (
+    AgentError,
+    AgentEvent,
+    Notice,
+    PlanUpdated,
+    TextDelta,
+    TextDone,
+    ToolCallProposed,
+    ToolOutput,
+    TurnCompleted,
+    TurnInterrupted,
+    event_to_dict,
+)
+from codeagent.config import ConfigError, add_arguments, load_settings, overrides_from_args
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_APPROVAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``codeagent exec``."""
+    parser.add_argument(
+        "task",
+        nargs="*",
+        help='the task (read from stdin when omitted or "-"); "resume [ID] TASK" continues a '
+        "stored session",
+    )
+    parser.add_argument("--json", action="store_true", help="print events as JSON lines")
+    parser.add_argument("--last", action="store_true", help="with resume: the newest session")
+    parser.add_argument("-C", "--cd", dest="directory", help="run in this directory")
+    add_arguments(parser)
+    # "exec resume --last TASK" puts an option between positional words; the intermixed parser
+    # accepts that where the plain one would reject the words after the option.
+    parser.parse_args = parser.parse_intermixed_args  # type: ignore[method-assign]
+
+
+def find_root(start: Path) -> Path:
+    """The repository containing ``start`` (the nearest directory with ``.git``), else start."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return start
+
+
+class ExecApprover:
+    """Approvals without a UI: asks on the terminal when there is one, else refuses with
+    ``ApprovalNeeded`` so the run stops and exits 3."""
+
+    def __init__(self, interactive: bool, policy: Policy, stream: TextIO = sys.stderr):
+        self.interactive = interactive
+        self.policy = policy
+        self.stream = stream
+
+    async def decide(self, request: ApprovalRequest) -> Decision:
+        if not self.interactive:
+            raise ApprovalNeeded(request)
+        return await asyncio.to_thread(self._prompt, request)
+
+    def _prompt(self, request: ApprovalRequest) -> Decision:
+        if request.kind == "patch":
+            print(request.diff, file=self.stream)
+            question = f"Apply {request.title}? [y]es / [n]o / [a]ll patches this session: "
+        else:
+            print(f"$ {request.command}", file=self.stream)
+            question = "Run it? [y]es / [n]o / [a]lways this exact command: "
+        if request.reason:
+            print(f"({request.reason})", file=self.stream)
+        print(question, end="", file=self.stream, flush=True)
+        answer = sys.stdin.readline().strip().lower()
+        if answer in ("y", "yes"):
+            return Decision.approve()
+        if answer in ("a", "always"):
+            scope = Scope.ALL_PATCHES if request.kind == "patch" else Scope.EXACT_COMMAND
+            return Decision(True, scope=scope)
+        print("Reason for the model (optional): ", end="", file=self.stream, flush=True)
+        return Decision.reject(sys.stdin.readline().strip())
+
+
+class Printer:
+    """Writes events for a human: the answer on stdout, activity on stderr."""
+
+    def __init__(self, out: TextIO, err: TextIO):
+        self.out, self.err = out, err
+        self._streamed: set[str] = set()
+        self._at_line_start = True
+
+    def show(self, event: AgentEvent) -> None:
+        if isinstance(event, TextDelta):
+            self._streamed.add(event.item_id)
+            self._write(event.delta)
+        elif isinstance(event, TextDone):
+            if event.item_id not in self._streamed:
+                self._write(event.text)
+            if not self._at_line_start:
+                self._write("\n")
+        elif isinstance(event, ToolCallProposed):
+            print(f"• {event.tool}: {event.title}", file=self.err)
+        elif isinstance(event, ToolOutput):
+            first = event.output.strip().splitlines()[-1:] or [""]
+            mark = "rejected" if event.rejected else ("ok" if event.success else "failed")
+            print(f"  {mark}: {first[0][:200]}", file=self.err)
+        elif isinstance(event, PlanUpdated):
+            for step in event.steps:
+                print(f"  [{step.status}] {step.step}", file=self.err)
+        elif isinstance(event, Notice):
+            print(f"[{event.category}] {event.text}", file=self.err)
+        elif isinstance(event, AgentError):
+            print(f"error: {event.message}", file=self.err)
+        self.out.flush()
+
+    def _write(self, text: str) -> None:
+        if text:
+            self.out.write(text)
+            self._at_line_start = text.endswith("\n")
+
+
+async def _drive(agent, task: str, json_lines: bool) -> int:
+    printer = Printer(sys.stdout, sys.stderr)
+    code = EXIT_FAILED
+    if json_lines:
+        _json_line({"kind": "session", "session_id": agent.session.id})
+    try:
+        async for event in agent.submit(task):
+            if json_lines:
+                _json_line(event_to_dict(event))
+            else:
+                printer.show(event)
+            if isinstance(event, TurnCompleted):
+                code = EXIT_OK
+            elif isinstance(event, TurnInterrupted):
+                code = EXIT_INTERRUPTED
+            elif isinstance(event, AgentError) and event.fatal:
+                code = EXIT_APPROVAL if event.code == "approval_needed" else EXIT_FAILED
+                if code == EXIT_APPROVAL and not json_lines:
+                    print(
+                        "The approval policy needs a human for this call and there is no "
+                        "terminal to ask; it was not run. Rerun with --full-auto or "
+                        "--approval-policy auto-edit/full-auto.",
+                        file=sys.stderr,
+                    )
+    finally:
+        await agent.close()
+    if not json_lines:
+        print(f"session: {agent.session.id}", file=sys.stderr)
+    return code
+
+
+def _json_line(data: dict) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _split_task(words: list[str]) -> tuple[bool, list[str]]:
+    """(resume?, the remaining words) from the positional words."""
+    if words and words[0] == "resume":
+        return True, words[1:]
+    return False, words
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of ``codeagent exec``; returns the exit code."""
+    from codeagent.agent.instructions import InstructionsError
+    from codeagent.agent.loop import Agent
+    from codeagent.sessions import SessionError
+    from codeagent.workspace.git import WorkspaceError
+
+    directory = Path(args.directory or ".")
+    if not directory.is_dir():
+        print(f"codeagent exec: no such directory: {directory}", file=sys.stderr)
+        return EXIT_USAGE
+    root = find_root(directory)
+    resume, words = _split_task(list(args.task))
+    session_id = None
+    if resume:
+        if not args.last:
+            if not words:
+                print("codeagent exec: resume needs a session id or --last", file=sys.stderr)
+                return EXIT_USAGE
+            session_id, words = words[0], words[1:]
+        else:
+            session_id = "last"
+    task = " ".join(words).strip()
+    if task in ("", "-"):
+        task = "" if sys.stdin.isatty() else sys.stdin.read().strip()
+        interactive = False
+    else:
+        interactive = sys.stdin.isatty()
+    if not task:
+        print("codeagent exec: no task given (pass it as an argument or on stdin)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        settings = load_settings(root, overrides_from_args(args))
+    except ConfigError as exc:
+        print(f"codeagent exec: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    approver = ExecApprover(interactive, settings.approval_policy)
+    try:
+        if resume:
+            agent = Agent.resume(settings, root, approver, session_id or "last")
+        else:
+            agent = Agent(settings, root, approver, cwd=directory.resolve())
+    except (WorkspaceError, InstructionsError, SessionError, ValueError, OSError) as exc:
+        print(f"codeagent exec: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return asyncio.run(_drive(agent, task, args.json))
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+__all__ = ["ExecApprover", "configure", "find_root", "run"]

@@ -1,0 +1,292 @@
+"""The agent end to end against the local Responses server over a loopback socket, in a real git
+repository: patches approved and rejected, policies, session scopes, errors, resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agent_support import API_KEY, ListApprover, collect, kinds, sent_outputs
+
+from codeagent.agent.approvals import Decision, Policy, Scope
+from codeagent.agent.events import (
+    AgentError,
+    ModelCallCompleted,
+    PlanUpdated,
+    TextDone,
+    ToolCallProposed,
+    ToolOutput,
+    TurnCompleted,
+)
+from codeagent.agent.loop import Agent
+from codeagent.server.script import (
+    Episode,
+    Script,
+    Step,
+    apply_patch,
+    function_call,
+    shell,
+    update_plan,
+)
+
+GREET_DIFF = '@@ def greet():\n-    print("Hi")\n+    print("Hello")\n'
+
+
+def one_episode(*steps: list) -> Script:
+    return Script([Episode([Step(items) for items in steps])])
+
+
+async def test_text_turn_streams_and_records_transcript_without_key(
+    make_server, settings_for, repo: Path
+) -> None:
+    server = make_server(api_key=API_KEY)
+    agent = Agent(settings_for(server), repo, ListApprover())
+    events = await collect(agent.submit("hello there"))
+    await agent.close()
+    assert kinds(events)[0] == "turn_started"
+    assert "text_delta" in kinds(events)
+    done = [e for e in events if isinstance(e, TextDone)]
+    assert done and done[-1].text == "You said: hello there"
+    final = events[-1]
+    assert isinstance(final, TurnCompleted)
+    assert final.final_text == "You said: hello there"
+    assert final.model_calls == 1 and final.tool_calls == 0
+    assert final.metrics.bytes_sent > 0 and final.metrics.transport == "websocket"
+    # the transcript has the turn and no key, anywhere in the state directory
+    transcript = agent.session.path.read_text()
+    assert "You said: hello there" in transcript
+    assert API_KEY not in transcript
+    assert [e["kind"] for e in agent.transcript if e["kind"] == "turn_completed"]
+    status = agent.status()
+    assert status.model_calls == 1 and status.session_id == agent.session.id
+
+
+async def test_patch_approved_under_ask(make_server, settings_for, repo: Path) -> None:
+    server = make_server(one_episode([apply_patch("update_file", "app.py", GREET_DIFF)]))
+    approver = ListApprover(Decision.approve())
+    agent = Agent(settings_for(server), repo, approver)
+    events = await collect(agent.submit("say hello"))
+    await agent.close()
+    assert (repo / "app.py").read_text() == 'def greet():\n    print("Hello")\n'
+    [request] = approver.requests
+    assert request.kind == "patch" and request.files == ("app.py",)
+    assert request.hunks == {"app.py": 1}
+    assert '+    print("Hello")' in request.diff
+    proposed = next(e for e in events if isinstance(e, ToolCallProposed))
+    assert proposed.diff == request.diff
+    [output] = [o for o in sent_outputs(server) if o["type"] == "apply_patch_call_output"]
+    assert output["status"] == "completed" and "app.py" in output["output"]
+    final = events[-1]
+    assert isinstance(final, TurnCompleted)
+    assert final.files_changed == ("app.py",) and final.tool_calls == 1
+    assert final.model_calls == 2
+    # undo restores the file exactly
+    assert agent.undo().ok
+    assert (repo / "app.py").read_text() == 'def greet():\n    print("Hi")\n'
+
+
+async def test_patch_rejected_reason_reaches_the_model(
+    make_server, settings_for, repo: Path
+) -> None:
+    server = make_server(one_episode([apply_patch("update_file", "app.py", GREET_DIFF)]))
+    approver = ListApprover(Decision.reject("keep the greeting short"))
+    agent = Agent(settings_for(server), repo, approver)
+    events = await collect(agent.submit("say hello"))
+    await agent.close()
+    assert (repo / "app.py").read_text() == 'def greet():\n    print("Hi")\n'
+    [output] = [o for o in sent_outputs(server) if o["type"] == "apply_patch_call_output"]
+    assert output["status"] == "failed"
+    assert "keep the greeting short" in output["output"]
+    rejected = next(e for e in events if isinstance(e, ToolOutput))
+    assert rejected.rejected and not rejected.success
+    assert isinstance(events[-1], TurnCompleted)
+
+
+async def test_bad_patch_fails_without_asking_or_writing(
+    make_server, settings_for, repo: Path
+) -> None:
+    bad = "@@ def nowhere():\n-    nothing\n+    something\n"
+    server = make_server(one_episode([apply_patch("update_file", "app.py", bad)]))
+    approver = ListApprover()
+    agent = Agent(settings_for(server), repo, approver)
+    events = await collect(agent.submit("edit"))
+    await agent.close()
+    assert approver.requests == []
+    assert (repo / "app.py").read_text() == 'def greet():\n    print("Hi")\n'
+    [output] = sent_outputs(server)
+    assert output["status"] == "failed" and "not applied" in output["output"]
+    assert isinstance(events[-1], TurnCompleted)
+
+
+async def test_read_only_policy_refuses_writes_and_runs_reads(
+    make_server, settings_for, repo: Path
+) -> None:
+    server = make_server(
+        one_episode(
+            [apply_patch("update_file", "app.py", GREET_DIFF)],
+            [shell(["touch created.txt"])],
+            [shell(["ls"])],
+        )
+    )
+    approver = ListApprover()
+    agent = Agent(settings_for(server, approval_policy="read-only"), repo, approver)
+    events = await collect(agent.submit("look around"))
+    await agent.close()
+    assert approver.requests == []
+    assert not (repo / "created.txt").exists()
+    assert (repo / "app.py").read_text() == 'def greet():\n    print("Hi")\n'
+    outputs = [e for e in events if isinstance(e, ToolOutput)]
+    assert [o.rejected for o in outputs] == [True, True, False]
+    assert "read-only" in outputs[0].output
+    assert "app.py" in outputs[2].output  # ls ran
+    shell_outputs = [o for o in sent_outputs(server) if o["type"] == "shell_call_output"]
+    assert shell_outputs[1]["output"][0]["outcome"] == {"type": "exit", "exit_code": 0}
+
+
+async def test_auto_edit_applies_patches_and_asks_for_commands(
+    make_server, settings_for, repo: Path
+) -> None:
+    server = make_server(
+        one_episode(
+            [apply_patch("create_file", "new.txt", "+fresh\n")],
+            [shell(["touch made.txt"])],
+        )
+    )
+    approver = ListApprover(Decision.reject())
+    agent = Agent(settings_for(server, approval_policy="auto-edit"), repo, approver)
+    await collect(agent.submit("go"))
+    await agent.close()
+    assert (repo / "new.txt").read_text() == "fresh\n"
+    [request] = approver.requests
+    assert request.kind == "command" and request.command == "touch made.txt"
+    assert not (repo / "made.txt").exists()
+
+
+async def test_session_scopes_stop_asking(make_server, settings_for, repo: Path) -> None:
+    server = make_server(
+        one_episode(
+            [shell(["touch a.txt"])],
+            [shell(["touch a.txt"])],  # exact command: approved for the session
+            [shell(["mkdir d1"])],
+            [shell(["mkdir d2"])],  # prefix "mkdir": approved for the session
+            [apply_patch("create_file", "p1.txt", "+1\n")],
+            [apply_patch("create_file", "p2.txt", "+2\n")],  # all patches
+        )
+    )
+    approver = ListApprover(
+        Decision(True, scope=Scope.EXACT_COMMAND),
+        Decision(True, scope=Scope.COMMAND_PREFIX),
+        Decision(True, scope=Scope.ALL_PATCHES),
+    )
+    agent = Agent(settings_for(server), repo, approver)
+    events = await collect(agent.submit("make things"))
+    await agent.close()
+    assert [r.title for r in approver.requests] == ["touch a.txt", "mkdir d1", "Edit p1.txt"]
+    assert (repo / "d2").is_dir() and (repo / "p2.txt").read_text() == "2\n"
+    assert isinstance(events[-1], TurnCompleted) and events[-1].tool_calls == 6
+    assert "commands starting with: mkdir" in agent.status().grants
+
+
+async def test_update_plan_and_unknown_function(make_server, settings_for, repo: Path) -> None:
+    server = make_server(
+        one_episode(
+            [update_plan([("Read", "completed"), ("Fix", "in_progress")], "two steps")],
+            [function_call("launch_rockets", {"count": 3})],
+        )
+    )
+    agent = Agent(settings_for(server), repo, ListApprover())
+    events = await collect(agent.submit("plan it"))
+    await agent.close()
+    [plan] = [e for e in events if isinstance(e, PlanUpdated)]
+    assert [(s.step, s.status) for s in plan.steps] == [
+        ("Read", "completed"),
+        ("Fix", "in_progress"),
+    ]
+    outputs = [o for o in sent_outputs(server) if o["type"] == "function_call_output"]
+    assert "unknown tool 'launch_rockets'" in outputs[-1]["output"]
+    assert isinstance(events[-1], TurnCompleted)
+
+
+async def test_function_tools_mode(make_server, settings_for, repo: Path) -> None:
+    patch = "*** Begin Patch\n*** Update File: app.py\n" + GREET_DIFF + "*** End Patch\n"
+    server = make_server(
+        one_episode(
+            [function_call("apply_patch", {"input": patch})],
+            [function_call("shell", {"commands": ["cat app.py"]})],
+        )
+    )
+    agent = Agent(settings_for(server, approval_policy="auto-edit", function_tools=True), repo,
+                  ListApprover())  # fmt: skip
+    events = await collect(agent.submit("edit via functions"))
+    await agent.close()
+    first = server.record[0].payload
+    assert {t["type"] for t in first["tools"]} == {"function"}
+    assert (repo / "app.py").read_text() == 'def greet():\n    print("Hello")\n'
+    outputs = [o for o in sent_outputs(server) if o["type"] == "function_call_output"]
+    assert 'print("Hello")' in outputs[-1]["output"]
+    assert isinstance(events[-1], TurnCompleted)
+
+
+async def test_server_error_is_a_readable_agent_error(
+    make_server, settings_for, repo: Path
+) -> None:
+    server = make_server()
+    server.faults.error("invalid_request_error", 400, "Unknown parameter: 'frobnicate'.")
+    agent = Agent(settings_for(server), repo, ListApprover())
+    events = await collect(agent.submit("hello"))
+    [error] = [e for e in events if isinstance(e, AgentError)]
+    assert error.fatal and "frobnicate" in error.message
+    assert "Traceback" not in error.message
+    # the conversation is still usable: the next turn works and carries both messages
+    events = await collect(agent.submit("again"))
+    await agent.close()
+    assert isinstance(events[-1], TurnCompleted)
+    assert events[-1].final_text == "You said: again"
+
+
+async def test_resume_restores_conversation_and_transcript(
+    make_server, settings_for, repo: Path
+) -> None:
+    server = make_server()
+    settings = settings_for(server)
+    agent = Agent(settings, repo, ListApprover())
+    await collect(agent.submit("remember the word pineapple"))
+    await agent.close()
+    session_id = agent.session.id
+
+    resumed = Agent.resume(settings, repo, ListApprover(), "last")
+    assert resumed.session.id == session_id
+    assert any(e.get("text") == "remember the word pineapple" for e in resumed.transcript)
+    events = await collect(resumed.submit("what was the word?"))
+    await resumed.close()
+    assert isinstance(events[-1], TurnCompleted)
+    # store=false on a new connection: the full history is resent, the old message included
+    last = json.dumps(server.record[-1].payload)
+    assert "pineapple" in last and "what was the word?" in last
+    assert "previous_response_id" not in server.record[-1].payload
+    assert API_KEY not in resumed.session.path.read_text()
+
+
+async def test_model_call_metrics_per_call(make_server, settings_for, repo: Path) -> None:
+    server = make_server(one_episode([shell(["ls"])]))
+    agent = Agent(settings_for(server), repo, ListApprover())
+    events = await collect(agent.submit("list"))
+    await agent.close()
+    calls = [e for e in events if isinstance(e, ModelCallCompleted)]
+    assert len(calls) == 2
+    assert calls[1].metrics.chained  # the second call sent only the tool output
+    final = events[-1]
+    assert final.metrics.bytes_sent == sum(c.metrics.bytes_sent for c in calls)
+    assert final.metrics.bytes_full_resend >= final.metrics.bytes_sent
+
+
+def test_policy_change_and_status(settings_for, repo: Path, responses_server) -> None:
+    agent = Agent(settings_for(responses_server), repo, ListApprover())
+    agent.set_policy(Policy.FULL_AUTO)
+    agent.set_model("other-model")
+    status = agent.status()
+    assert status.policy == "full-auto" and status.model == "other-model"
+    assert status.transport == "connecting"
+    old = agent.session.id
+    agent.new_session()
+    assert agent.status().session_id != old and agent.transcript == []

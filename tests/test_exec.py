@@ -1,0 +1,161 @@
+"""``codeagent exec`` as a real subprocess against the local server: output, --json, exit codes,
+approval under a non-interactive policy, config errors, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codeagent.server.script import Episode, Script, Step, apply_patch, shell, text
+
+KEY = "sk-exec-test-key-0987654321"
+GREET_DIFF = '@@ def greet():\n-    print("Hi")\n+    print("Hello")\n'
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["config", "user.email", "t@example.com"],
+        ["config", "user.name", "T"],
+    ):
+        subprocess.run(["git", *args], cwd=root, check=True)
+    (root / "app.py").write_text('def greet():\n    print("Hi")\n')
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "init"], cwd=root, check=True)
+    return root
+
+
+def run_exec(
+    repo: Path, tmp_path: Path, *args: str, stdin: str | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m codeagent exec ARGS`` in ``repo`` with an isolated state/config dir."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("CODEAGENT_", "OPENAI_"))
+    }
+    environment.update(
+        CODEAGENT_STATE_DIR=str(tmp_path / "state"),
+        CODEAGENT_CONFIG_DIR=str(tmp_path / "conf"),
+        OPENAI_API_KEY=KEY,
+        **(env or {}),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "codeagent", "exec", *args],
+        cwd=repo,
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+    )
+
+
+def test_prints_the_answer_and_exits_zero(make_server, repo: Path, tmp_path: Path) -> None:
+    server = make_server(api_key=KEY)
+    result = run_exec(repo, tmp_path, "--base-url", server.base_url, "hello world")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "You said: hello world"
+    assert "session:" in result.stderr
+    # a transcript was written, without the key
+    files = list((tmp_path / "state" / "sessions").glob("*.jsonl"))
+    assert len(files) == 1
+    assert KEY not in files[0].read_text() and KEY not in result.stderr + result.stdout
+
+
+def test_task_from_stdin_and_json_lines(make_server, repo: Path, tmp_path: Path) -> None:
+    server = make_server()
+    result = run_exec(repo, tmp_path, "--json", "--base-url", server.base_url, stdin="from stdin\n")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    kinds = [e["kind"] for e in events]
+    assert kinds[0] == "session" and kinds[1] == "turn_started"
+    assert kinds[-1] == "turn_completed"
+    assert events[-1]["final_text"] == "You said: from stdin"
+    assert events[-1]["metrics"]["transport"] in ("websocket", "http")
+
+
+def test_patch_under_ask_without_tty_exits_3_and_changes_nothing(
+    make_server, repo: Path, tmp_path: Path
+) -> None:
+    server = make_server(
+        Script([Episode([Step([apply_patch("update_file", "app.py", GREET_DIFF)])])])
+    )
+    result = run_exec(repo, tmp_path, "--base-url", server.base_url, "say hello")
+    assert result.returncode == 3, result.stderr
+    assert "--full-auto" in result.stderr
+    assert (repo / "app.py").read_text() == 'def greet():\n    print("Hi")\n'
+
+
+def test_full_auto_applies_and_runs(make_server, repo: Path, tmp_path: Path) -> None:
+    script = Script(
+        [
+            Episode(
+                [
+                    Step([apply_patch("update_file", "app.py", GREET_DIFF)]),
+                    Step([shell(["python3 -c 'import app; app.greet()'"])]),
+                    Step([text("Greeting fixed.")]),
+                ]
+            )
+        ]
+    )
+    server = make_server(script)
+    result = run_exec(repo, tmp_path, "--full-auto", "--base-url", server.base_url, "fix it")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("Greeting fixed.")
+    assert (repo / "app.py").read_text() == 'def greet():\n    print("Hello")\n'
+    assert "• apply_patch: Edit app.py" in result.stderr
+    assert "ok: (exit code 0)" in result.stderr or "Hello" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--approval-policy", "yolo", "x"], {}, "invalid choice"),
+        (["x"], {"CODEAGENT_APPROVAL_POLICY": "yolo"}, "CODEAGENT_APPROVAL_POLICY"),
+        (["--base-url", "nohttp", "x"], {}, "base_url"),
+        ([], {}, "no task given"),
+        (["resume", "nonexistent", "x"], {}, "no session 'nonexistent'"),
+    ],
+)
+def test_usage_and_config_errors_exit_2(
+    repo: Path, tmp_path: Path, args: list[str], env: dict, message: str
+) -> None:
+    result = run_exec(repo, tmp_path, *args, env=env)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_not_a_repository_exits_2(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    result = run_exec(plain, tmp_path, "--base-url", "http://127.0.0.1:9/v1", "x")
+    assert result.returncode == 2
+    assert "git" in result.stderr.lower() and "Traceback" not in result.stderr
+
+
+def test_server_refusing_the_key_exits_1(make_server, repo: Path, tmp_path: Path) -> None:
+    server = make_server(api_key="sk-other")
+    result = run_exec(repo, tmp_path, "--base-url", server.base_url, "hi")
+    assert result.returncode == 1
+    assert "error:" in result.stderr and "Traceback" not in result.stderr
+    assert KEY not in result.stderr
+
+
+def test_resume_last_continues_the_conversation(make_server, repo: Path, tmp_path: Path) -> None:
+    server = make_server()
+    first = run_exec(repo, tmp_path, "--base-url", server.base_url, "the code word is mango")
+    assert first.returncode == 0, first.stderr
+    second = run_exec(
+        repo, tmp_path, "--base-url", server.base_url, "resume", "--last", "what was it?"
+    )
+    assert second.returncode == 0, second.stderr
+    assert "mango" in json.dumps(server.record[-1].payload["input"])
+    assert len(list((tmp_path / "state" / "sessions").glob("*.jsonl"))) == 1
