@@ -48,6 +48,8 @@ class Connection:
         self.state = state
         self.conn_id = state.next_conn_id()
         self.opened = time.monotonic()
+        #: Lifetime of this connection; ``EmbeddedServer.set_max_connection_age`` may change it.
+        self.max_age = state.max_connection_age
         self.lanes: dict[str | None, Lane] = {}
         self.inflight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self.send_lock = asyncio.Lock()
@@ -55,6 +57,7 @@ class Connection:
 
     async def serve(self) -> None:
         """Read frames until the client goes away; never let one bad frame end the loop."""
+        self.state.connection_opened(self)
         try:
             while not self.closed:
                 message = await self.ws.receive()
@@ -75,6 +78,7 @@ class Connection:
             pass
         finally:
             self.closed = True
+            self.state.connection_closed(self)
             for lane in self.lanes.values():
                 if lane.task is not None:
                     lane.task.cancel()
@@ -219,10 +223,10 @@ class Connection:
     # ------------------------------------------------------------------ lifetime
 
     def _expired(self) -> bool:
-        return time.monotonic() - self.opened >= self.state.max_connection_age
+        return time.monotonic() - self.opened >= self.max_age
 
     async def _limit_reached(self) -> None:
-        age = self.state.max_connection_age
+        age = self.max_age
         minutes = f"{age / 60:g} minutes" if age >= 60 else f"{age:g} seconds"
         err = RequestError(
             400, "websocket_connection_limit_reached", LIMIT_MESSAGE.format(minutes=minutes)

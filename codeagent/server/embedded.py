@@ -133,6 +133,11 @@ class EmbeddedServer:
     def faults(self) -> Faults:
         return self.state.faults
 
-    def set_max_connection_age(self, seconds: float) -> None:
-        """Change the lifetime of connections (applies to open ones at their next request)."""
-        self.state.max_connection_age = seconds
+    def set_max_connection_age(self, seconds: float, *, new_connections: bool = False) -> None:
+        """Change the lifetime of the connections open now (enforced at their next request), so
+        a test can age out the current socket while its reconnect gets a fresh lifetime. With
+        ``new_connections=True`` it also becomes the lifetime of connections opened later."""
+        for connection in self.state.open_connections():
+            connection.max_age = seconds
+        if new_connections:
+            self.state.max_connection_age = seconds

@@ -47,12 +47,27 @@ class ServerState:
         self.record: list[ReceivedFrame] = []
         self.timeline: list[TimelineEntry] = []
         self.connections_opened = 0
+        #: Open WebSocket connections (``Connection`` objects), for changing their lifetime.
+        self._open: set = set()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     def next_conn_id(self) -> int:
         with self._lock:
             return next(self._ids)
+
+    def connection_opened(self, connection: object) -> None:
+        with self._lock:
+            self._open.add(connection)
+
+    def connection_closed(self, connection: object) -> None:
+        with self._lock:
+            self._open.discard(connection)
+
+    def open_connections(self) -> list:
+        """A snapshot of the open connections (safe from any thread)."""
+        with self._lock:
+            return list(self._open)
 
     def note_frame(self, conn_id: int, transport: str, raw: bytes | str, payload: dict) -> None:
         nbytes = len(raw.encode() if isinstance(raw, str) else raw)

@@ -145,10 +145,26 @@ async def test_connection_lifetime_limit(responses_server):
         assert "Create a new websocket connection" in event["error"]["message"]
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(ws.recv(), 5)
-    responses_server.set_max_connection_age(3600)
+    # The reconnect gets a fresh lifetime.
     async with connect(responses_server) as ws:
         completed(await turn(ws, input="fresh"))
-    assert responses_server.connections_opened == 2
+        # new_connections=True also shortens the life of later connections.
+        responses_server.set_max_connection_age(0.0, new_connections=True)
+        assert (
+            err(await turn(ws, input="old"))["error"]["code"]
+            == "websocket_connection_limit_reached"
+        )
+    async with connect(responses_server) as ws:
+        event = err(await turn(ws, input="born old"))
+        assert event["error"]["code"] == "websocket_connection_limit_reached"
+    assert responses_server.connections_opened == 3
+
+
+async def test_connection_lifetime_from_the_constructor(make_server):
+    server = make_server(max_connection_age=0.0)
+    async with connect(server) as ws:
+        event = err(await turn(ws, input="x"))
+    assert "0 seconds" in event["error"]["message"]
 
 
 async def test_bearer_auth_at_the_handshake(make_server):
