@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` (relative path -> bytes), to prove nothing changed."""
+def _snapshot(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
@@ -30,8 +29,7 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def live_processes_with(token: str) -> list[int]:
-    """PIDs of running (not zombie) processes whose command line contains ``token``."""
+def _live_processes_with(token: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -44,3 +42,17 @@ def live_processes_with(token: str) -> list[int]:
         if token in cmdline and state != "Z":
             found.append(int(entry.name))
     return found
+
+
+@pytest.fixture
+def snapshot():
+    """``snapshot(root)``: every file under ``root`` (relative path -> bytes), to prove that
+    nothing changed."""
+    return _snapshot
+
+
+@pytest.fixture
+def live_processes():
+    """``live_processes(token)``: PIDs of running (not zombie) processes whose command line
+    contains ``token``, to prove that nothing a command started is left behind."""
+    return _live_processes_with

@@ -20,7 +20,6 @@ from codeagent.agent.tools.sandbox import (
     find_repository_root,
 )
 from codeagent.agent.tools.shell import run_commands
-from tests.tools.conftest import live_processes_with
 
 
 @pytest.fixture
@@ -111,13 +110,15 @@ async def test_network_is_unreachable_unless_allowed(bwrap: Sandbox, git_repo: P
         server.close()
 
 
-async def test_timeout_and_cancel_kill_everything_inside_the_sandbox(bwrap, git_repo: Path):
+async def test_timeout_and_cancel_kill_everything_inside_the_sandbox(
+    bwrap, git_repo: Path, live_processes
+):
     token = f"{700 + secrets.randbelow(10_000)}.{secrets.randbelow(10_000):04d}"
     (result,) = await run_commands(
         [f"sleep {token} & sleep {token}"], cwd=git_repo, sandbox=bwrap, timeout_ms=500
     )
     assert result.timed_out
-    assert live_processes_with(f"sleep {token}") == []
+    assert live_processes(f"sleep {token}") == []
     task = asyncio.create_task(
         run_commands([f"sleep {token} & touch go; sleep {token}"], cwd=git_repo, sandbox=bwrap)
     )
@@ -126,7 +127,7 @@ async def test_timeout_and_cancel_kill_everything_inside_the_sandbox(bwrap, git_
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert live_processes_with(f"sleep {token}") == []
+    assert live_processes(f"sleep {token}") == []
 
 
 def test_wrap_arguments(git_repo: Path):

@@ -15,7 +15,6 @@ from codeagent.agent.tools.patch import (
     prepare_patch,
 )
 from codeagent.workspace.paths import PathEscapeError
-from tests.tools.conftest import snapshot
 
 
 def run(root: Path, body: str, selected=None) -> list[str]:
@@ -132,7 +131,7 @@ def test_builtin_operations_apply(repo: Path):
         ),
     ],
 )
-def test_failures_say_what_and_write_nothing(repo: Path, body: str, expected: str):
+def test_failures_say_what_and_write_nothing(repo: Path, body: str, expected: str, snapshot):
     before = snapshot(repo)
     with pytest.raises(PatchError) as info:
         run(repo, body)
@@ -141,7 +140,7 @@ def test_failures_say_what_and_write_nothing(repo: Path, body: str, expected: st
     assert snapshot(repo) == before
 
 
-def test_a_failing_second_file_leaves_the_first_untouched(repo: Path):
+def test_a_failing_second_file_leaves_the_first_untouched(repo: Path, snapshot):
     before = snapshot(repo)
     with pytest.raises(PatchError, match=r"README\.md"):
         run(
@@ -154,7 +153,7 @@ def test_a_failing_second_file_leaves_the_first_untouched(repo: Path):
     assert not (repo / "new.txt").exists()
 
 
-def test_binary_files_are_refused_for_update(repo: Path):
+def test_binary_files_are_refused_for_update(repo: Path, snapshot):
     (repo / "blob.bin").write_bytes(b"\xff\xfe\x00binary")
     before = snapshot(repo)
     with pytest.raises(PatchError, match="not UTF-8 text"):
@@ -165,7 +164,7 @@ def test_binary_files_are_refused_for_update(repo: Path):
 @pytest.mark.parametrize(
     "path", ["../outside.txt", "/etc/passwd", "src/../../x", "~/x", ".git/config", "link/x.txt"]
 )
-def test_paths_escaping_the_repository_are_refused(repo: Path, tmp_path: Path, path: str):
+def test_paths_escaping_the_repository_are_refused(repo: Path, tmp_path: Path, path: str, snapshot):
     outside = tmp_path / "outside"
     outside.mkdir()
     (repo / "link").symlink_to(outside)
@@ -188,7 +187,7 @@ def test_a_symlinked_file_pointing_outside_is_refused(repo: Path, tmp_path: Path
     assert secret.read_text() == "keep\n"
 
 
-def test_move_to_outside_is_refused(repo: Path):
+def test_move_to_outside_is_refused(repo: Path, snapshot):
     before = snapshot(repo)
     with pytest.raises(PathEscapeError):
         run(repo, "*** Update File: README.md\n*** Move to: ../stolen.md\n@@\n-# Demo\n+# X\n")
@@ -239,7 +238,7 @@ def test_unified_diff_numbers_hunks_and_applies_only_selected(repo: Path):
     assert not (repo / "extra.txt").exists()
 
 
-def test_selecting_nothing_changes_nothing(repo: Path):
+def test_selecting_nothing_changes_nothing(repo: Path, snapshot):
     before = snapshot(repo)
     prepared = prepare_patch(
         parse_patch("*** Begin Patch\n*** Delete File: obsolete.txt\n*** End Patch"), repo

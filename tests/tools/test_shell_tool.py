@@ -21,7 +21,6 @@ from codeagent.agent.tools.shell import (
     run_commands,
     shell_call_output_item,
 )
-from tests.tools.conftest import live_processes_with
 
 
 def sleeper() -> str:
@@ -44,7 +43,7 @@ async def test_runs_each_command_in_order_in_cwd(tmp_path: Path):
     assert not any(r.timed_out or r.truncated for r in results)
 
 
-async def test_timeout_kills_the_whole_process_group(tmp_path: Path):
+async def test_timeout_kills_the_whole_process_group(tmp_path: Path, live_processes):
     token = sleeper()
     results = await run_commands(
         [f"sleep {token} & sleep {token}", "echo next"], cwd=tmp_path, sandbox=None, timeout_ms=300
@@ -53,30 +52,30 @@ async def test_timeout_kills_the_whole_process_group(tmp_path: Path):
     assert first.timed_out and first.exit_code is None
     assert "timed out after 300 ms" in first.stderr
     assert second.exit_code == 0 and second.stdout == "next\n"
-    assert live_processes_with(token) == []
+    assert live_processes(token) == []
 
 
-async def test_background_children_do_not_hold_the_call(tmp_path: Path):
+async def test_background_children_do_not_hold_the_call(tmp_path: Path, live_processes):
     token = sleeper()
     (result,) = await run_commands(
         [f"sleep {token} & echo started"], cwd=tmp_path, sandbox=None, timeout_ms=60_000
     )
     assert result.exit_code == 0 and not result.timed_out and result.stdout == "started\n"
-    assert live_processes_with(token) == []
+    assert live_processes(token) == []
 
 
-async def test_cancelling_kills_the_running_group(tmp_path: Path):
+async def test_cancelling_kills_the_running_group(tmp_path: Path, live_processes):
     token = sleeper()
     task = asyncio.create_task(
         run_commands([f"sleep {token} & touch started; sleep {token}"], cwd=tmp_path, sandbox=None)
     )
     while not (tmp_path / "started").exists():
         await asyncio.sleep(0.02)
-    assert live_processes_with(token)
+    assert live_processes(token)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert live_processes_with(token) == []
+    assert live_processes(token) == []
 
 
 async def test_output_is_capped_keeping_head_and_tail(tmp_path: Path):

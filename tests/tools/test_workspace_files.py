@@ -8,7 +8,6 @@ import pytest
 
 from codeagent.workspace.files import ChangeError, FileChange, apply_changes
 from codeagent.workspace.paths import PathEscapeError, normalize_relative, resolve_inside
-from tests.tools.conftest import snapshot
 
 
 def test_writes_creates_directories_and_deletes(repo: Path):
@@ -26,7 +25,7 @@ def test_writes_creates_directories_and_deletes(repo: Path):
     assert not (repo / "obsolete.txt").exists()
 
 
-def test_failure_in_the_middle_of_the_swap_restores_everything(repo: Path):
+def test_failure_in_the_middle_of_the_swap_restores_everything(repo: Path, snapshot):
     # A non-empty directory where a file should go makes the third replace fail for real,
     # after the first two files were already swapped in.
     (repo / "blocker").mkdir()
@@ -48,7 +47,7 @@ def test_failure_in_the_middle_of_the_swap_restores_everything(repo: Path):
     assert [p.name for p in repo.rglob("*codeagent-*")] == []
 
 
-def test_failure_while_writing_temporaries_restores_everything(repo: Path):
+def test_failure_while_writing_temporaries_restores_everything(repo: Path, snapshot):
     before = snapshot(repo)
     with pytest.raises(ChangeError, match="no file was changed"):
         # README.md is a file, so a directory cannot be created under it.
@@ -56,7 +55,7 @@ def test_failure_while_writing_temporaries_restores_everything(repo: Path):
     assert snapshot(repo) == before
 
 
-def test_refuses_before_writing_anything(repo: Path):
+def test_refuses_before_writing_anything(repo: Path, snapshot):
     before = snapshot(repo)
     with pytest.raises(PathEscapeError):
         apply_changes(repo, [FileChange("ok.txt", "x"), FileChange("../evil.txt", "y")])
