@@ -347,6 +347,14 @@ def build_sections(cfg: E2EConfig, runs: list[Run], how: str) -> list[Section]:
     s1.tables.append(turn_table)
     if not good:
         s1.skipped = "no run succeeded; see the failed runs above"
+    http_runs = [r for r in good if r.transport == "http"]
+    if http_runs and all(r.tcp_connections >= len(r.turns) > 1 for r in http_runs):
+        s1.notes.append(
+            "The HTTP client opened a new TCP connection (and TLS handshake, about two round "
+            "trips here) for every request instead of reusing a keep-alive connection; that "
+            "cost is part of the HTTP times above. Plain `httpx` against the same server reuses "
+            "one connection, so this is the client's doing, not the server's."
+        )
 
     _limit_section(s2, cfg, good)
     _turnaround_section(s3, cfg, good)

@@ -42,7 +42,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], float]] = {
         300.0,
     ),
     "client_cost": (("4. Client cost per turn vs history length",), 120.0),
-    "tui": (("5. TUI responsiveness",), 150.0),
+    "tui": (("5. TUI responsiveness",), 240.0),
     "git": (("6. Git checkpoint and undo",), 120.0),
 }
 

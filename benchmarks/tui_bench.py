@@ -35,6 +35,9 @@ from benchmarks.report import Section, Table, ms, percentile
 from benchmarks.server_handle import REPO, ServerProcess, child_env
 
 SIZE = (120, 40)
+#: Give up (and say so) when streaming or opening a session takes longer than this (seconds).
+STREAM_CAP = 45.0
+SESSION_CAP = 40.0
 
 
 class PaintClock:
@@ -117,8 +120,8 @@ async def _press_x(app: Any, clock: PaintClock) -> float:
     return done - start
 
 
-async def stream_latency(root: Path, base_url: str, tokens: int) -> dict[str, Any]:
-    """Key-press-to-paint latencies while ``tokens`` stream in."""
+async def stream_latency(root: Path, base_url: str, tokens: int, cap: float) -> dict[str, Any]:
+    """Key-press-to-paint latencies while ``tokens`` stream in (interrupted after ``cap`` s)."""
     app = _make_app(root, base_url)
     async with app.run_test(size=SIZE) as pilot:
         clock = PaintClock(app)
@@ -132,9 +135,13 @@ async def stream_latency(root: Path, base_url: str, tokens: int) -> dict[str, An
         first_delta = time.perf_counter()
         latencies: list[float] = []
         idle: list[float] = []
+        interrupted = False
         while app.turn_running:
             latencies.append(await _press_x(app, clock))
             await asyncio.sleep(0.1)
+            if not interrupted and time.perf_counter() - first_delta > cap:
+                interrupted = True  # the UI fell far behind: stop the turn, report what was shown
+                await app.action_interrupt()
         end = time.perf_counter()
         paints_streaming = sum(1 for t in clock.times if first_delta <= t <= end)
         await pilot.pause()
@@ -144,6 +151,7 @@ async def stream_latency(root: Path, base_url: str, tokens: int) -> dict[str, An
         streamed = sum(len(a.text) for a in app.query(AssistantMessage)) // 4
         await app.agent.close()
     return {
+        "interrupted": interrupted,
         "latencies": latencies,
         "idle": idle,
         "stream_seconds": end - first_delta,
@@ -173,16 +181,27 @@ def write_session(root: Path, messages: int) -> str:
     return session.id
 
 
-async def session_open(root: Path, base_url: str, messages: int, scrolls: int) -> dict[str, Any]:
-    """Time to first paint after opening a long session, then page-up scroll latencies."""
+async def session_open(
+    root: Path, base_url: str, messages: int, scrolls: int, cap: float
+) -> dict[str, Any]:
+    """Time to first paint after opening a long session (given up after ``cap`` s), then
+    page-up scroll latencies."""
     session_id = write_session(root, messages)
     app = _make_app(root, base_url)
     async with app.run_test(size=SIZE) as pilot:
         clock = PaintClock(app)
         await pilot.pause()
         start = time.perf_counter()
-        await app.resume_session(session_id)
+        resume = asyncio.ensure_future(app.resume_session(session_id))
+        done, _ = await asyncio.wait([resume], timeout=cap)
         returned = time.perf_counter()
+        blocks = len(app.chat.children)
+        if not done:
+            resume.cancel()
+            await asyncio.gather(resume, return_exceptions=True)
+            await app.agent.close()
+            return {"timed_out": True, "after": returned - start, "blocks": blocks, "scroll": []}
+        resume.result()
         painted = await asyncio.wait_for(clock.next_paint_when(lambda: True), timeout=30)
         blocks = len(app.chat.children)
         scroll_lat: list[float] = []
@@ -201,6 +220,7 @@ async def session_open(root: Path, base_url: str, messages: int, scrolls: int) -
             await asyncio.sleep(0.02)
         await app.agent.close()
     return {
+        "timed_out": False,
         "first_paint": painted - start,
         "resume_call": returned - start,
         "blocks": blocks,
@@ -264,8 +284,8 @@ def run(smoke: bool = False) -> Section:
     root = _git_repo(scratch / "repo")
     with ServerProcess(f"stream:{tokens}:{rate}", scratch=scratch) as server:
         base_url = f"http://127.0.0.1:{server.port}/v1"
-        stream = asyncio.run(stream_latency(root, base_url, tokens))
-        session = asyncio.run(session_open(root, base_url, messages, scrolls))
+        stream = asyncio.run(stream_latency(root, base_url, tokens, cap=STREAM_CAP))
+        session = asyncio.run(session_open(root, base_url, messages, scrolls, cap=SESSION_CAP))
     startup = startup_times(root, starts)
 
     keys = Table(
@@ -280,9 +300,17 @@ def run(smoke: bool = False) -> Section:
         f"Opening a {messages:,}-message session",
         ["measure", "value"],
     )
-    sess.add("time to first paint after /resume (ms)", ms(session["first_paint"]))
-    sess.add("of which resume_session() itself (ms)", ms(session["resume_call"]))
-    sess.add("conversation blocks mounted", session["blocks"])
+    if session["timed_out"]:
+        sess.add("time to first paint after /resume", f"> {SESSION_CAP:.0f} s (gave up)")
+        sess.add("conversation blocks mounted when given up", session["blocks"])
+        section.notes.append(
+            f"Opening the {messages:,}-message session did not finish within {SESSION_CAP:.0f} s;"
+            " the resume was cancelled, so scrolling could not be measured."
+        )
+    else:
+        sess.add("time to first paint after /resume (ms)", ms(session["first_paint"]))
+        sess.add("of which resume_session() itself (ms)", ms(session["resume_call"]))
+        sess.add("conversation blocks mounted", session["blocks"])
     scroll = Table("Scroll (page up) to paint", ["samples", "p50 ms", "p95 ms", "max ms"])
     scroll.add(*_dist(session["scroll"]))
     start = Table(
@@ -291,6 +319,11 @@ def run(smoke: bool = False) -> Section:
     )
     start.add(len(startup), ms(statistics.median(startup)), ms(min(startup)), ms(max(startup)))
     section.tables = [keys, sess, scroll, start]
+    if stream["interrupted"]:
+        section.notes.append(
+            f"The stream had not finished after {STREAM_CAP:.0f} s (the UI could not keep up "
+            "with the scripted rate), so the turn was interrupted there."
+        )
     if stream["tokens"] < tokens * 0.9:
         section.notes.append(
             f"Only {stream['tokens']} of {tokens} tokens were shown: the stream ended early."
