@@ -34,7 +34,12 @@ from codeagent.responses.errors import (
     error_from_payload,
 )
 from codeagent.responses.events import OutputItemDone, ResponseLifecycleEvent, ServerEvent
-from codeagent.responses.requests import build_body, replay_item, settings_signature
+from codeagent.responses.requests import (
+    build_body,
+    encode_json,
+    replay_item,
+    settings_signature,
+)
 from codeagent.responses.transport import Transport
 
 #: The settings ``update_settings`` accepts (each is a non-input request field).
@@ -73,6 +78,7 @@ class _Chain:
     response_id: str
     length: int  # how many of ``items`` the server holds (input + output of that response)
     signature: str  # non-input fields of the request that produced it
+    held: tuple[dict[str, Any], ...] | None  # the items the server holds (None: unknown)
     transport: str
     connection_id: int | None  # None: restored from disk, no live connection holds it
 
@@ -120,6 +126,9 @@ class Conversation:
         self.last_metrics: TurnMetrics | None = None
         self.last_output: list[dict[str, Any]] = []
         self._chain: _Chain | None = None
+        # id(item) -> (item, encoded size): the full-resend size without re-encoding the
+        # whole history every call. Items are treated as immutable once added.
+        self._sizes: dict[int, tuple[dict[str, Any], int]] = {}
         self._fallback_reported = False
         self._running = False
 
@@ -141,6 +150,7 @@ class Conversation:
         self.last_output = []
         self.last_metrics = None
         self._chain = None
+        self._sizes.clear()
 
     @property
     def last_response_id(self) -> str | None:
@@ -171,6 +181,7 @@ class Conversation:
             raise ValueError(f"unknown conversation setting(s): {', '.join(sorted(unknown))}")
         for name, value in fields.items():
             setattr(self, name, dict(value or {}) if name == "extra" else value)
+        self._sizes.clear()  # ``store`` changes how items are replayed
 
     # ------------------------------------------------------------------ one model call
 
@@ -249,18 +260,33 @@ class Conversation:
     def _plan(self, force_full: bool) -> _Plan:
         settings = self.settings()
         signature = settings_signature(settings)
-        full_items = [replay_item(item, store=self.store) for item in self.items]
-        full_body = build_body(settings, full_items)
-        full_size = self.transport.request_size(full_body)
+        full_size = self._full_size(settings)
         chain = self._chain
         if not force_full and chain is not None and self._chain_usable(chain, signature):
-            body = build_body(settings, full_items[chain.length :], chain.response_id)
-            return _Plan(body, True, full_size)
-        return _Plan(full_body, False, full_size)
+            suffix = [replay_item(item, store=self.store) for item in self.items[chain.length :]]
+            return _Plan(build_body(settings, suffix, chain.response_id), True, full_size)
+        full_items = [replay_item(item, store=self.store) for item in self.items]
+        return _Plan(build_body(settings, full_items), False, full_size)
+
+    def _full_size(self, settings: dict[str, Any]) -> int:
+        """Bytes of the full-input request: the body with an empty ``input`` plus each item's
+        compact JSON and the commas between them (compact JSON is additive)."""
+        size = self.transport.request_size(build_body(settings, []))
+        for item in self.items:
+            cached = self._sizes.get(id(item))
+            if cached is None or cached[0] is not item:
+                encoded = encode_json(replay_item(item, store=self.store)).encode("utf-8")
+                cached = self._sizes[id(item)] = (item, len(encoded))
+            size += cached[1]
+        return size + max(len(self.items) - 1, 0)
 
     def _chain_usable(self, chain: _Chain, signature: str) -> bool:
         if chain.signature != signature or chain.length > len(self.items):
             return False
+        if chain.held is not None and any(
+            a is not b for a, b in zip(chain.held, self.items, strict=False)
+        ):
+            return False  # the history the server holds was rewritten since
         if self.store:
             return True  # persisted server-side: any connection, either transport
         return (
@@ -303,6 +329,7 @@ class Conversation:
             response_id=response.id,
             length=len(self.items),
             signature=settings_signature(self.settings()),
+            held=tuple(self.items),
             transport=self.transport.active,
             connection_id=self.transport.connection_id
             if self.transport.active == "websocket"
@@ -341,6 +368,7 @@ class Conversation:
         result = await self.transport.compact(body)
         self.items = [copy.deepcopy(item) for item in result["output"]]
         self._chain = None
+        self._sizes.clear()
         return result
 
     # ------------------------------------------------------------------ persistence
@@ -384,6 +412,7 @@ class Conversation:
                 response_id=chain["response_id"],
                 length=int(chain["length"]),
                 signature=chain["signature"],
+                held=None,
                 transport="http",
                 connection_id=None,
             )

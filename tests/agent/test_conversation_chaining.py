@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from codeagent.agent.conversation import Conversation, ConversationNotice
+from codeagent.responses.requests import build_body, encoded_size, replay_item
 from codeagent.responses.transport import Transport
 from codeagent.server.script import Episode, Script, Step, function_call
 
@@ -117,6 +118,10 @@ async def test_25_turn_tool_loop_over_websocket_sends_only_new_items(make_server
         assert m.bytes_sent == frame.nbytes
     assert not metrics[0].chained and all(m.chained for m in metrics[1:])
     last = metrics[-1]
+    full_input = [replay_item(i, store=False) for i in conversation.items[:-1]]
+    assert last.bytes_full_resend == encoded_size(
+        build_body(conversation.settings(), full_input), "websocket"
+    )
     assert last.bytes_sent * 5 < last.bytes_full_resend
     assert sum(m.bytes_sent for m in metrics) * 5 < sum(m.bytes_full_resend for m in metrics)
     assert last.time_to_created is not None and last.input_tokens > 0
@@ -268,3 +273,21 @@ async def test_context_management_is_passed_through_and_compact_restarts_the_cha
     assert after_compact.payload["input"][: len(result["output"])] == [
         {k: v for k, v in i.items() if k != "id"} for i in result["output"]
     ]
+
+
+async def test_rewriting_earlier_history_breaks_the_chain(make_server):
+    server = make_server(script=tool_loop_script(3))
+    conversation = make_conversation(server)
+    try:
+        conversation.add_user_message("go")
+        async for _ in conversation.run():
+            pass
+        # The agent replaces an item the server already holds (e.g. redacting it).
+        conversation.items[0] = {**conversation.items[0]}
+        conversation.add_items(tool_outputs(conversation.last_output))
+        async for _ in conversation.run():
+            pass
+        assert not conversation.last_metrics.chained
+    finally:
+        await conversation.transport.close()
+    assert "previous_response_id" not in create_frames(server)[-1].payload

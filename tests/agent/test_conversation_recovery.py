@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from codeagent.agent.conversation import Conversation, ConversationNotice
-from codeagent.responses.errors import ServerError
+from codeagent.responses.errors import ServerError, WireFormatError
 from codeagent.responses.transport import Transport
 from codeagent.server.script import Episode, Script, Step, function_call, text
 
@@ -258,4 +258,71 @@ async def test_consumer_walking_away_leaves_the_conversation_consistent(make_ser
     await call(conv)
     frames = creates(server)
     assert "previous_response_id" not in frames[-1].payload  # socket was dropped: full input
+    assert_consistent(conv, 2)
+
+
+async def test_auto_mode_reports_the_fallback_once_and_stays_on_http(make_server, closing):
+    server = make_server(script=script())
+    conv = conversation_for(server, mode="auto")
+    closing(conv)
+    server.faults.reject_websocket(426, times=1)
+    conv.add_user_message("go")
+    seen = await call(conv)
+    seen += await next_call(conv)
+    notices = [s for s in seen if isinstance(s, ConversationNotice)]
+    assert [n.category for n in notices] == ["fallback"]
+    assert "HTTP" in notices[0].text and not notices[0].restart
+    assert conv.last_metrics.transport == "http"
+    frames = creates(server)
+    assert [f.transport for f in frames] == ["http", "http"]
+    assert "previous_response_id" not in frames[1].payload  # store=false over HTTP: full input
+    assert_consistent(conv, 2)
+
+
+async def test_fallback_after_a_drop_resends_the_full_input_over_http(make_server, closing):
+    server = make_server(script=script())
+    conv = conversation_for(server, mode="auto")
+    closing(conv)
+    conv.add_user_message("go")
+    await call(conv)
+    server.faults.drop_mid_stream(after_events=2)
+    server.faults.reject_websocket(426, times=None)
+    seen = await next_call(conv)
+    categories = [s.category for s in seen if isinstance(s, ConversationNotice)]
+    assert categories == ["reconnect", "fallback"]
+    assert conv.last_metrics.recoveries == ("reconnect", "fallback")
+    frames = creates(server)
+    assert [f.transport for f in frames] == ["ws", "ws", "http"]
+    assert "previous_response_id" not in frames[2].payload
+    assert len(frames[2].payload["input"]) == 4
+    assert_consistent(conv, 2)
+
+
+async def test_http_stream_cut_is_retried(make_server, closing):
+    server = make_server(script=script())
+    conv = conversation_for(server, mode="http")
+    closing(conv)
+    conv.add_user_message("go")
+    server.faults.drop_mid_stream(after_events=3)
+    seen = await call(conv)
+    notices = [s for s in seen if isinstance(s, ConversationNotice)]
+    assert len(notices) == 1 and notices[0].restart
+    assert conv.last_metrics.recoveries == ("reconnect",)
+    assert_consistent(conv, 1)
+
+
+async def test_malformed_frame_is_reported_and_the_conversation_stays_usable(make_server, closing):
+    server = make_server(script=script())
+    conv = conversation_for(server)
+    closing(conv)
+    conv.add_user_message("go")
+    await call(conv)
+    conv.add_items(outputs_for(conv.last_output))
+    before = list(conv.items)
+    server.faults.send_raw("<html>proxy error</html>")
+    with pytest.raises(WireFormatError, match="not valid JSON"):
+        await call(conv)
+    assert conv.items == before
+    await call(conv)
+    assert "previous_response_id" not in creates(server)[-1].payload
     assert_consistent(conv, 2)
