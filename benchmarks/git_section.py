@@ -79,14 +79,15 @@ def run(smoke: bool = False) -> Section:
     finally:
         sys.argv = saved_argv
     printed = out.getvalue().strip()
-    if isinstance(result, dict) and result:
+    printed_table = "|---" in printed or "| ---" in printed
+    if isinstance(result, dict) and result and not printed_table:
         table = Table("Results returned by git_checkpoint", ["measure", "value"])
         for key, value in _flatten(result):
             table.add(key, value)
         section.tables.append(table)
     if printed:
         section.raw = printed
-    if not section.tables and "|---" not in printed and "| ---" not in printed:
+    if not section.tables and not printed_table:
         section.skipped = "`git_checkpoint` returned no results" + (
             f"; it printed:\n\n```\n{printed[-800:]}\n```" if printed else ""
         )
