@@ -8,6 +8,7 @@ accept part of a patch.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Collection
 
 _NO_NEWLINE = "\\ No newline at end of file\n"
@@ -18,10 +19,13 @@ def split_keepends(text: str) -> list[str]:
     return text.splitlines(keepends=True) if text else []
 
 
-def hunk_groups(old: str, new: str) -> list[list[tuple[str, int, int, int, int]]]:
-    """The hunks (grouped opcodes with 3 lines of context) between ``old`` and ``new``."""
+@functools.lru_cache(maxsize=64)
+def hunk_groups(old: str, new: str) -> tuple[tuple[tuple[str, int, int, int, int], ...], ...]:
+    """The hunks (grouped opcodes with 3 lines of context) between ``old`` and ``new``.
+
+    Cached: showing, counting and applying a patch all ask for the same file's hunks."""
     matcher = difflib.SequenceMatcher(None, split_keepends(old), split_keepends(new), False)
-    return [list(group) for group in matcher.get_grouped_opcodes(3)]
+    return tuple(tuple(group) for group in matcher.get_grouped_opcodes(3))
 
 
 def merge_selected(old: str, new: str, selected: Collection[int]) -> str:
