@@ -6,10 +6,11 @@ import difflib
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codeagent.agent.tools.patch import parse_patch, prepare_patch
+from codeagent.agent.tools.patch import PatchError, parse_patch, prepare_patch
 from codeagent.agent.tools.patch_diff import hunk_groups, merge_selected
 
 # Short texts with spaces and punctuation; a numeric suffix keeps lines unique so that a context
@@ -102,3 +103,56 @@ def test_hunk_selection(edit, data):
     # Whatever was picked, applying the remaining hunks afterwards reaches the full edit.
     rest = set(range(len(hunk_groups(partial, new))))
     assert merge_selected(partial, new, rest) == new
+
+
+def v4a_sections(old: list[str], new: list[str], anchored: bool) -> list[str]:
+    """The body lines of one file's update; with ``anchored`` each section names, in an @@
+    line, the file line just before its context (when there is one)."""
+    out = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for group in matcher.get_grouped_opcodes(1):
+        start = group[0][1]
+        out.append(f"@@ {old[start - 1]}" if anchored and start > 0 else "@@")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out.extend(f" {line}" for line in old[i1:i2])
+            else:
+                out.extend(f"-{line}" for line in old[i1:i2])
+                out.extend(f"+{line}" for line in new[j1:j2])
+        if group[-1][2] == len(old):
+            out.append("*** End of File")
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(file_and_edit(), file_and_edit(), st.booleans(), st.booleans())
+def test_multi_file_patches_apply_all_or_nothing(first, second, anchored, break_one):
+    files = {"a.txt": first, "dir/b.txt": second}
+    files = {path: edit for path, edit in files.items() if edit[0] != edit[1]}
+    if not files:
+        return
+    body = ["*** Begin Patch"]
+    for path, (old, new) in files.items():
+        body += [f"*** Update File: {path}", *v4a_sections(old, new, anchored)]
+    body += ["*** Add File: added.txt", "+added"]
+    if break_one:
+        body += ["*** Update File: c.txt", "@@", "-a line that is not there", "+x"]
+    body.append("*** End Patch")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "dir").mkdir()
+        (root / "c.txt").write_text("c\n")
+        for path, (old, _) in files.items():
+            (root / path).write_text(text_of(old))
+        patch = parse_patch("\n".join(body) + "\n")
+        if break_one:
+            with pytest.raises(PatchError, match=r"c\.txt"):
+                prepare_patch(patch, root).apply()
+            for path, (old, _) in files.items():
+                assert (root / path).read_text() == text_of(old)
+            assert not (root / "added.txt").exists()
+        else:
+            prepare_patch(patch, root).apply()
+            for path, (_, new) in files.items():
+                assert (root / path).read_text() == text_of(new)
+            assert (root / "added.txt").read_text() == "added\n"
