@@ -21,7 +21,7 @@ from pathlib import Path
 import git
 
 from codeagent.workspace.git_autocommit import commit_files, commit_message
-from codeagent.workspace.git_checkpoints import CheckpointStore, History, TurnRecord
+from codeagent.workspace.git_checkpoints import CheckpointStore, History, TurnRecord, ref_safe
 from codeagent.workspace.git_errors import (
     GitCommandError,
     NotAGitRepository,
@@ -78,7 +78,7 @@ class GitWorkspace:
     enabled = True
 
     def __init__(self, repo: git.Repo, session_id: str, *, auto_commit: bool = False) -> None:
-        self._plumbing = GitPlumbing(repo)
+        self._plumbing = GitPlumbing(repo, snapshot_index=ref_safe(session_id))
         self._store = CheckpointStore(self._plumbing, session_id)
         self._history: History = self._store.load()
         self._pending: _Pending | None = None
@@ -120,7 +120,8 @@ class GitWorkspace:
         return tuple(self._history.redo)
 
     def close(self) -> None:
-        """Release gitpython's helper processes."""
+        """Release gitpython's helper processes and the snapshot cache file."""
+        self._plumbing.drop_snapshot_index()
         self._plumbing.repo.close()
 
     # -- turns ----------------------------------------------------------------------------------
@@ -252,12 +253,15 @@ class GitWorkspace:
             self.ensure_writable()
         except RepositoryBusy as exc:
             return UndoResult(False, f"Cannot {verb}: {exc}")
-        files = record.files
-        source_entries = self._plumbing.tree_entries(self._store.tree_of(source))
-        target_entries = self._plumbing.tree_entries(self._store.tree_of(target))
-        expected = {p: source_entries.get(p) for p in files}
-        wanted = {p: target_entries.get(p) for p in files}
-        current = self._plumbing.tree_entries(self._plumbing.snapshot_tree())
+        # Diffs instead of full listings: cost grows with the files changed, not the repo size.
+        turn = {c.path: c for c in self._plumbing.diff_trees(source, target)}
+        files = tuple(p for p in record.files if p in turn)
+        expected = {p: turn[p].old for p in files}
+        wanted = {p: turn[p].new for p in files}
+        drift = {
+            c.path: c.new for c in self._plumbing.diff_trees(source, self._plumbing.snapshot_tree())
+        }
+        current = {p: drift.get(p, expected[p]) for p in files}
         conflicts = find_conflicts(self.root, current, expected, wanted)
         if conflicts:
             return UndoResult(

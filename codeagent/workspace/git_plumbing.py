@@ -53,10 +53,15 @@ class TreeChange:
 class GitPlumbing:
     """Runs git plumbing commands for one working tree through gitpython."""
 
-    def __init__(self, repo: git.Repo) -> None:
+    def __init__(self, repo: git.Repo, snapshot_index: str = "") -> None:
         self.repo = repo
         self.root = Path(repo.working_tree_dir or ".")
         self.git_dir = Path(repo.git_dir)
+        # A private index kept between snapshots (its stat cache makes `add -A` re-hash only the
+        # files that changed since the previous snapshot, untracked ones included).
+        self.snapshot_index = (
+            self.git_dir / "codeagent" / f"{snapshot_index}.index" if snapshot_index else None
+        )
         self._null_sha: str | None = None
 
     # -- running commands ---------------------------------------------------------------------
@@ -137,17 +142,40 @@ class GitPlumbing:
 
     def snapshot_tree(self) -> str:
         """Write a tree of the working tree as it is now: tracked and untracked-not-ignored."""
-        with self.temp_index(seed_from_user_index=True) as env:
-            if not Path(env["GIT_INDEX_FILE"]).exists():
-                head = self.rev_parse("HEAD")
-                if head:
-                    self.run("read-tree", head, env=env)
-                else:
-                    self.run("read-tree", "--empty", env=env)
-            # --ignore-errors is deliberately absent: an unreadable file must fail the checkpoint
-            # rather than silently leave a hole that undo would later "restore" as deleted.
-            self.run("add", "-A", "--", ".", env=env)
-            return self.text("write-tree", env=env)
+        if self.snapshot_index is None:
+            with self.temp_index(seed_from_user_index=True) as env:
+                return self._snapshot(env)
+        index = self.snapshot_index
+        if not index.exists():
+            index.parent.mkdir(exist_ok=True)
+            user_index = self.git_dir / "index"
+            if user_index.is_file():
+                shutil.copyfile(user_index, index)
+        try:
+            return self._snapshot({"GIT_INDEX_FILE": str(index)})
+        except GitCommandError:
+            # A damaged private index (e.g. a crash mid-write) must not block checkpoints:
+            # start over from the user's index once.
+            index.unlink(missing_ok=True)
+            with self.temp_index(seed_from_user_index=True) as env:
+                return self._snapshot(env)
+
+    def _snapshot(self, env: dict[str, str]) -> str:
+        if not Path(env["GIT_INDEX_FILE"]).exists():
+            head = self.rev_parse("HEAD")
+            if head:
+                self.run("read-tree", head, env=env)
+            else:
+                self.run("read-tree", "--empty", env=env)
+        # --ignore-errors is deliberately absent: an unreadable file must fail the checkpoint
+        # rather than silently leave a hole that undo would later "restore" as deleted.
+        self.run("add", "-A", "--", ".", env=env)
+        return self.text("write-tree", env=env)
+
+    def drop_snapshot_index(self) -> None:
+        """Delete the private snapshot index (it is only a cache)."""
+        if self.snapshot_index is not None:
+            self.snapshot_index.unlink(missing_ok=True)
 
     def tree_entries(self, tree: str) -> dict[str, Entry]:
         """Every file (blob, symlink, gitlink) in ``tree``, keyed by repository-relative path."""

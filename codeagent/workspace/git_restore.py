@@ -27,12 +27,11 @@ class Conflict:
     reason: str
 
 
-def find_conflicts(
-    root: Path, current: Mapping[str, Entry], expected: State, target: State
-) -> list[Conflict]:
+def find_conflicts(root: Path, current: State, expected: State, target: State) -> list[Conflict]:
     """Everything that stops moving ``expected`` -> ``target`` without losing someone's work.
 
-    ``current`` is a fresh snapshot of the working tree (tracked + untracked-not-ignored files).
+    ``current`` holds each file's entry in a fresh snapshot of the working tree (tracked and
+    untracked-not-ignored files; None = not in the snapshot).
     """
     conflicts: list[Conflict] = []
     removing = {path for path, entry in target.items() if entry is None}
@@ -54,13 +53,13 @@ def find_conflicts(
     for path, entry in target.items():
         if entry is None:
             continue
-        blocker = _obstruction(root, path, current, removing)
+        blocker = _obstruction(root, path, removing)
         if blocker:
             conflicts.append(Conflict(path, blocker))
     return conflicts
 
 
-def _obstruction(root: Path, path: str, current: Mapping[str, Entry], removing: set[str]) -> str:
+def _obstruction(root: Path, path: str, removing: set[str]) -> str:
     """Why ``path`` cannot be written (a file where a folder must go, or vice versa), or ''."""
     parts = path.split("/")
     for depth in range(1, len(parts)):

@@ -157,8 +157,16 @@ class CheckpointMachine(RuleBasedStateMachine):
         )
         self.redo_stack.clear()
         if self.auto_commit:
-            assert record.commit, record.commit_error
-            self.commits.append((record.commit, record.files))
+            assert record.commit_error == ""
+            if record.commit:
+                self.commits.append((record.commit, record.files))
+            else:
+                # Nothing to commit: HEAD already holds these files as the turn left them
+                # (e.g. the turn only deleted an untracked file).
+                for path in changed:
+                    listed = git(self.root, "ls-tree", "-z", "--name-only", "HEAD", "--", path)
+                    in_head = bool(listed.strip("\0"))
+                    assert in_head == (path in self.model)
 
     @rule(ops=OPS)
     def user_edit(self, ops: list[tuple[str, str, bytes]]) -> None:
@@ -231,7 +239,7 @@ _SETTINGS = settings(
 TestCheckpointSequences = CheckpointMachine.TestCase
 TestCheckpointSequences.settings = _SETTINGS
 TestAutoCommitSequences = AutoCommitMachine.TestCase
-TestAutoCommitSequences.settings = settings(_SETTINGS, max_examples=12)
+TestAutoCommitSequences.settings = settings(_SETTINGS, max_examples=8)
 
 
 def _digest(path: Path) -> str:
