@@ -57,7 +57,7 @@ def text_of(lines: list[str]) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(file_and_edit(), st.integers(min_value=1, max_value=3))
 def test_patch_round_trip(edit, context):
     old, new = edit
@@ -72,7 +72,7 @@ def test_patch_round_trip(edit, context):
         assert (root / "f.txt").read_text() == text_of(new)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(file_and_edit())
 def test_trailing_whitespace_in_context_is_tolerated(edit):
     old, new = edit
@@ -91,7 +91,7 @@ def test_trailing_whitespace_in_context_is_tolerated(edit):
         ]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(file_and_edit(), st.data())
 def test_hunk_selection(edit, data):
     old, new = text_of(edit[0]), text_of(edit[1])
@@ -124,7 +124,7 @@ def v4a_sections(old: list[str], new: list[str], anchored: bool) -> list[str]:
     return out
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(file_and_edit(), file_and_edit(), st.booleans(), st.booleans())
 def test_multi_file_patches_apply_all_or_nothing(first, second, anchored, break_one):
     files = {"a.txt": first, "dir/b.txt": second}
