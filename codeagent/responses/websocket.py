@@ -118,6 +118,11 @@ class WebSocketConnection:
         return self._closed
 
     @property
+    def extensions(self) -> list[str]:
+        """Names of the negotiated WebSocket extensions (``permessage-deflate`` normally)."""
+        return [ext.name for ext in self._ws.protocol.extensions]
+
+    @property
     def age(self) -> float:
         """Seconds since the connection was opened."""
         return time.monotonic() - self.opened_at

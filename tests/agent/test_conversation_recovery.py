@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from codeagent.agent.conversation import Conversation, ConversationNotice
-from codeagent.responses.errors import ServerError, WireFormatError
+from codeagent.responses.errors import RequestRejected, ServerError, WireFormatError
 from codeagent.responses.transport import Transport
 from codeagent.server.script import Episode, Script, Step, function_call, text
 
@@ -326,3 +326,48 @@ async def test_malformed_frame_is_reported_and_the_conversation_stays_usable(mak
     await call(conv)
     assert "previous_response_id" not in creates(server)[-1].payload
     assert_consistent(conv, 2)
+
+
+def failed_frame(code: str, message: str) -> str:
+    response = {
+        "id": "resp_failed",
+        "status": "failed",
+        "output": [],
+        "error": {"code": code, "message": message},
+    }
+    return json.dumps({"type": "response.failed", "response": response})
+
+
+async def test_failed_response_with_a_server_error_is_retried(make_server, closing):
+    server = make_server(script=script())
+    conv = conversation_for(server, mode="http")
+    closing(conv)
+    server.faults.send_raw(failed_frame("server_error", "The server had an error."))
+    conv.add_user_message("go")
+    await call(conv)
+    assert conv.last_metrics.recoveries == ("server_error",)
+    assert conv.last_response_id != "resp_failed"
+    assert_consistent(conv, 1)
+
+
+async def test_failed_response_the_client_cannot_fix_is_raised_at_once(make_server, closing):
+    server = make_server(script=script())
+    conv = conversation_for(server, mode="http")
+    closing(conv)
+    server.faults.send_raw(failed_frame("invalid_prompt", "Your prompt was flagged."))
+    conv.add_user_message("go")
+    with pytest.raises(RequestRejected, match="Your prompt was flagged"):
+        await call(conv)
+    assert len(creates(server)) == 1  # not retried
+    assert conv.last_response_id is None and len(conv.items) == 1
+
+
+async def test_idle_http_stream_is_abandoned_and_retried(make_server, closing):
+    server = make_server(script=script())
+    conv = conversation_for(server, mode="http", idle_timeout=0.3)
+    closing(conv)
+    server.faults.stall(after_events=2, seconds=1.0)
+    conv.add_user_message("go")
+    await call(conv)
+    assert conv.last_metrics.recoveries == ("idle_timeout",)
+    assert_consistent(conv, 1)

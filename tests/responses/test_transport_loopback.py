@@ -222,3 +222,38 @@ async def test_ensure_fresh_rotates_an_old_connection(responses_server):
         assert transport.connections_opened == 2
     finally:
         await transport.close()
+
+
+async def test_connection_negotiates_compression_and_accepts_frames_over_1_mib(make_server):
+    from codeagent.responses.websocket import WebSocketConnection
+    from codeagent.server.script import Episode, Script, Step, text
+
+    big = "word " * 300_000  # ~1.5 MB: above the websockets default max_size of 1 MiB
+    server = make_server(script=Script([Episode([Step([text(big)])])]))
+    connection = await WebSocketConnection.open(server.base_url, "sk-test", connection_id=1)
+    try:
+        assert "permessage-deflate" in connection.extensions
+        frame = json.dumps({"type": "response.create", **body()})
+        events = [e async for e in connection.stream(frame, idle_timeout=30)]
+    finally:
+        await connection.close()
+    assert isinstance(events[-1], ResponseCompleted)
+    assert len(json.dumps(events[-1].response.output)) > len(big)
+
+
+async def test_one_lane_runs_one_response_at_a_time_in_order(responses_server):
+    transport = Transport(responses_server.base_url, "sk-test", mode="websocket")
+    order: list[str] = []
+
+    async def run(text: str) -> None:
+        async for event in transport.stream(body(text, stream_id="lane")):
+            order.append(text if event.type != "response.completed" else f"{text}:end")
+
+    try:
+        await transport.ensure_fresh()
+        await asyncio.gather(run("first"), run("second"))
+    finally:
+        await transport.close()
+    end_first = order.index("first:end")
+    assert set(order[: end_first + 1]) == {"first", "first:end"}
+    assert order[-1] == "second:end"
