@@ -159,3 +159,30 @@ def test_resume_last_continues_the_conversation(make_server, repo: Path, tmp_pat
     assert second.returncode == 0, second.stderr
     assert "mango" in json.dumps(server.record[-1].payload["input"])
     assert len(list((tmp_path / "state" / "sessions").glob("*.jsonl"))) == 1
+
+
+def test_demo_end_to_end_fixes_fizz_buzz(make_server, tmp_path: Path) -> None:
+    """The issue's "done when": full-auto exec runs the demo: 20+ tool calls, bug fixed, tests
+    green, transcript written."""
+    from codeagent.server.demo import copy_sample_repo, demo_script
+
+    repo = copy_sample_repo(tmp_path / "sample")
+    before = subprocess.run([sys.executable, "-m", "unittest"], cwd=repo, capture_output=True)
+    assert before.returncode != 0  # the bug is there
+    server = make_server(demo_script(first_token_delay=0.0, tokens_per_second=None))
+    result = run_exec(
+        repo, tmp_path, "--json", "--approval", "full-auto", "--base-url", server.base_url,
+        "fix fizz_buzz",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    done = events[-1]
+    assert done["kind"] == "turn_completed"
+    assert done["tool_calls"] >= 20
+    assert "fizzbuzz/core.py" in done["files_changed"]
+    # chaining: far fewer bytes on the wire than resending the history every call
+    assert done["metrics"]["bytes_sent"] < done["metrics"]["bytes_full_resend"]
+    after = subprocess.run([sys.executable, "-m", "unittest"], cwd=repo, capture_output=True)
+    assert after.returncode == 0, after.stderr
+    [transcript] = (tmp_path / "state" / "sessions").glob("*.jsonl")
+    assert '"turn_completed"' in transcript.read_text()

@@ -19,10 +19,16 @@ from codeagent.agent.loop import Agent
 from codeagent.server.script import Episode, Script, Step, shell, text
 
 
+async def started(repo: Path) -> None:
+    """Wait until the scripted command is really running (it touches ``started`` first)."""
+    while not (repo / "started").exists():
+        await asyncio.sleep(0.02)
+
+
 async def test_interrupt_while_command_runs(make_server, settings_for, repo: Path) -> None:
     script = Script(
         [
-            Episode([Step([shell(["sleep 30"])])], match="slow"),
+            Episode([Step([shell(["touch started && sleep 30"])])], match="slow"),
             Episode([Step([text("fine")])], match="next"),
         ]
     )
@@ -32,6 +38,7 @@ async def test_interrupt_while_command_runs(make_server, settings_for, repo: Pat
     async for event in agent.submit("slow work"):
         events.append(event)
         if isinstance(event, ToolCallProposed):
+            await started(repo)
             assert agent.interrupt()
     assert isinstance(events[-1], TurnInterrupted)
     assert not agent.interrupt()  # nothing running any more
@@ -96,7 +103,9 @@ async def test_interrupt_while_waiting_for_approval(make_server, settings_for, r
 
 
 async def test_cancelling_the_consumer_is_safe(make_server, settings_for, repo: Path) -> None:
-    server = make_server(Script([Episode([Step([shell(["sleep 30"])])], match="slow")]))
+    server = make_server(
+        Script([Episode([Step([shell(["touch started && sleep 30"])])], match="slow")])
+    )
     agent = Agent(settings_for(server, approval_policy="full-auto"), repo, ListApprover())
     seen = asyncio.Event()
 
@@ -107,6 +116,7 @@ async def test_cancelling_the_consumer_is_safe(make_server, settings_for, repo: 
 
     task = asyncio.create_task(consume())
     await seen.wait()
+    await started(repo)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     events = await collect(agent.submit("and now?"))
