@@ -180,7 +180,7 @@ class Connection:
             self._evict_failed_parent(lane, payload)
             await self._send(err.ws_event(key))
             return
-        faults = self.state.faults.take_stream_faults()
+        faults = prepared.stream_faults(self.state.faults.take_stream_faults())
         for raw in faults.raw_frames:
             async with self.send_lock:
                 await self.ws.send_text(raw)

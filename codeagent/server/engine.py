@@ -20,7 +20,7 @@ from codeagent.server.generator import EventBuilder, new_id, response_object
 from codeagent.server.items import context_tokens, normalize_input
 from codeagent.server.records import ResponseRecord
 from codeagent.server.requests import RequestError, validate_create
-from codeagent.server.script import Step
+from codeagent.server.script import Step, StepFault
 from codeagent.server.state import ServerState
 
 Lookup = Callable[[str], ResponseRecord | None]
@@ -39,6 +39,20 @@ class Prepared:
     context: list[dict[str, Any]]
     builder: EventBuilder
     generate: bool
+    step_fault: StepFault | None = None
+
+    def stream_faults(self, armed: StreamFaults) -> StreamFaults:
+        """The server's armed streaming faults, with this step's own fault (if any) added."""
+        fault = self.step_fault
+        if fault is None:
+            return armed
+        if fault.drop_after_events is not None and armed.drop_after is None:
+            armed.drop_after = fault.drop_after_events
+        if fault.stall_after_events is not None and armed.stall_after is None:
+            armed.stall_after, armed.stall_seconds = fault.stall_after_events, fault.stall_seconds
+        if fault.raw is not None:
+            armed.raw_frames = (*armed.raw_frames, fault.raw)
+        return armed
 
     def record(self, lane: str | None) -> ResponseRecord:
         """The record of the finished response (its context now includes its output)."""
@@ -92,6 +106,12 @@ async def prepare(
             body=body,
         )
         step = await state.backend.respond(request)
+    step_fault = step.fault if step is not None and step.fault else None
+    if step_fault is not None and not state.use_step_fault(step_fault):
+        step_fault = None
+    if step_fault is not None and step_fault.error:
+        message = step_fault.message or f"Injected error: {step_fault.error}"
+        raise RequestError(step_fault.status, step_fault.error, message)
     response_id = new_id("resp")
     builder = EventBuilder(
         response_object(response_id, body, previous_response_id=previous_id),
@@ -100,7 +120,7 @@ async def prepare(
         input_tokens=context_tokens(instructions, context),
         cached_tokens=cached,
     )
-    return Prepared(response_id, body, context, builder, generate)
+    return Prepared(response_id, body, context, builder, generate, step_fault)
 
 
 async def stream(prepared: Prepared, faults: StreamFaults) -> AsyncIterator[dict[str, Any]]:

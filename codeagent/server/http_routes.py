@@ -65,7 +65,7 @@ async def create_response(request: Request) -> Response:
         prepared = await engine.prepare(state, body, state.store.get)
     except RequestError as err:
         return error_response(err)
-    faults = state.faults.take_stream_faults()
+    faults = prepared.stream_faults(state.faults.take_stream_faults())
     if body.get("stream") is not True:
         return await _whole_response(request, state, prepared, faults)
     return EventSourceResponse(_sse(request, state, conn_id, prepared, faults), ping=15)

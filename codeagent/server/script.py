@@ -21,6 +21,10 @@ File format (JSON or TOML, same structure)::
       { type = "apply_patch", operation = "update_file", path = "a.py", diff = "@@\n-a\n+b\n" },
       { type = "update_plan", steps = [["Read code", "completed"]], explanation = "" },
     ]
+    # Optional: a fault played with this step, the first `times` times it is played.
+    fault = { drop_after_events = 3, times = 1 }
+    # or { stall_after_events = 2, stall_seconds = 1.5 }, { error = "server_error", status = 500,
+    # message = "..." }, { raw = "{not json" } (a raw frame sent before the events)
 """
 
 from __future__ import annotations
@@ -81,12 +85,28 @@ def update_plan(steps: list[tuple[str, str]], explanation: str = "") -> StepItem
 
 
 @dataclass(frozen=True)
+class StepFault:
+    """A fault played with a step, the first ``times`` times the server plays that step:
+    cut the connection after N events, stall, answer with an error, or send a raw frame first."""
+
+    drop_after_events: int | None = None
+    stall_after_events: int | None = None
+    stall_seconds: float = 0.0
+    error: str | None = None
+    status: int = 500
+    message: str = ""
+    raw: str | None = None
+    times: int = 1
+
+
+@dataclass(frozen=True)
 class Step:
-    """One model response: its items, first-token delay and streaming speed."""
+    """One model response: its items, first-token delay, streaming speed and optional fault."""
 
     items: list[StepItem]
     first_token_delay: float = 0.0
     tokens_per_second: float | None = None
+    fault: StepFault | None = None
 
 
 @dataclass(frozen=True)
@@ -193,7 +213,38 @@ def _step(data: Any, where: str) -> Step:
         _item(item, f"{where}.items[{i}]")
         for i, item in enumerate(_list(data.get("items", []), f"{where}.items"))
     ]
-    return Step(built, float(delay), None if speed is None else float(speed))
+    fault = _fault(data["fault"], f"{where}.fault") if "fault" in data else None
+    return Step(built, float(delay), None if speed is None else float(speed), fault)
+
+
+_FAULT_FIELDS = {
+    "drop_after_events": int,
+    "stall_after_events": int,
+    "stall_seconds": (int, float),
+    "error": str,
+    "status": int,
+    "message": str,
+    "raw": str,
+    "times": int,
+}
+
+
+def _fault(data: Any, where: str) -> StepFault:
+    if not isinstance(data, dict):
+        raise ScriptError(f"{where} must be a table/object")
+    for key, value in data.items():
+        expected = _FAULT_FIELDS.get(key)
+        if expected is None:
+            raise ScriptError(
+                f"{where}: unknown field {key!r} (expected one of {', '.join(_FAULT_FIELDS)})"
+            )
+        if (
+            not isinstance(value, expected)
+            or isinstance(value, bool)
+            or (isinstance(value, int | float) and value < 0)
+        ):
+            raise ScriptError(f"{where}.{key} has a wrong type or a negative value: {value!r}")
+    return StepFault(**data)
 
 
 def _item(data: Any, where: str) -> StepItem:

@@ -11,7 +11,7 @@ from codeagent.server.backends.base import Backend
 from codeagent.server.backends.scripted import ScriptedBackend
 from codeagent.server.faults import Faults
 from codeagent.server.records import ReceivedFrame, ResponseStore, TimelineEntry
-from codeagent.server.script import Script, echo_script
+from codeagent.server.script import Script, StepFault, echo_script
 
 
 def resolve_script(script: Script | str | Path | None) -> Script:
@@ -49,6 +49,7 @@ class ServerState:
         self.connections_opened = 0
         #: Open WebSocket connections (``Connection`` objects), for changing their lifetime.
         self._open: set = set()
+        self._fault_uses: dict[int, tuple[StepFault, int]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -68,6 +69,15 @@ class ServerState:
         """A snapshot of the open connections (safe from any thread)."""
         with self._lock:
             return list(self._open)
+
+    def use_step_fault(self, fault: StepFault) -> bool:
+        """Whether a step's fault still fires (it fires ``fault.times`` times per server)."""
+        with self._lock:
+            _, used = self._fault_uses.get(id(fault), (fault, 0))
+            if used >= fault.times:
+                return False
+            self._fault_uses[id(fault)] = (fault, used + 1)
+            return True
 
     def note_frame(self, conn_id: int, transport: str, raw: bytes | str, payload: dict) -> None:
         nbytes = len(raw.encode() if isinstance(raw, str) else raw)

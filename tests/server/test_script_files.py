@@ -6,7 +6,8 @@ import json
 import tomllib
 
 import pytest
-from srv_client import completed, connect, text_of, turn
+from srv_client import completed, connect, create, recv_turn, text_of, turn
+from websockets.exceptions import ConnectionClosedError
 
 from codeagent.server.script import Episode, Script, ScriptError, Step, text
 
@@ -113,3 +114,52 @@ def test_steps_run_out_with_a_short_final_text():
         },
     ]
     assert script.choose(history).items == [text("Done.")]
+
+
+FAULTY = """
+[[episodes]]
+[[episodes.steps]]
+items = [{ type = "text", text = "made it" }]
+fault = { drop_after_events = 2, times = 1 }
+[[episodes.steps]]
+items = [{ type = "text", text = "second" }]
+fault = { error = "rate_limit_exceeded", status = 429, message = "wait", times = 2 }
+"""
+
+
+async def test_step_faults_fire_the_given_number_of_times(tmp_path, make_server):
+    path = tmp_path / "f.toml"
+    path.write_text(FAULTY)
+    server = make_server(path)
+    async with connect(server) as ws:
+        await ws.send(create(input="hi"))
+        with pytest.raises(ConnectionClosedError):
+            await recv_turn(ws)
+    async with connect(server) as ws:
+        first = completed(await turn(ws, input="hi"))
+        assert text_of(first) == "made it"
+        tool_output = {"type": "function_call_output", "call_id": "c", "output": "x"}
+        event = (await turn(ws, input=[tool_output], previous_response_id=first["id"]))[-1]
+        assert event["status"] == 429 and event["error"]["code"] == "rate_limit_exceeded"
+        # The failed continuation evicted its parent: resend the whole conversation.
+        full = [{"type": "message", "role": "user", "content": "hi"}, *first["output"], tool_output]
+        event = (await turn(ws, input=full))[-1]
+        assert event["status"] == 429 and event["error"]["message"] == "wait"
+        second = completed(await turn(ws, input=full))
+        assert text_of(second) == "second"
+
+
+@pytest.mark.parametrize(
+    ("fault", "needle"),
+    [
+        ("3", "must be a table"),
+        ("{ explode = 1 }", "unknown field 'explode'"),
+        ('{ drop_after_events = "3" }', "drop_after_events has a wrong type"),
+        ("{ times = -1 }", "negative"),
+    ],
+)
+def test_bad_step_faults_say_what_is_wrong(tmp_path, fault, needle):
+    path = tmp_path / "f.toml"
+    path.write_text(STEP + f"fault = {fault}\n")
+    with pytest.raises(ScriptError, match=needle):
+        Script.load(path)
