@@ -110,6 +110,11 @@ class GitWorkspace:
         return self._plumbing.root
 
     @property
+    def warning(self) -> str:
+        """Non-fatal problem found when opening (e.g. unreadable saved history), or ''."""
+        return self._store.damaged
+
+    @property
     def history(self) -> tuple[TurnRecord, ...]:
         """Turns that can be undone, oldest first."""
         return tuple(self._history.undo)
@@ -224,7 +229,7 @@ class GitWorkspace:
             if not self._history.undo:
                 return UndoResult(False, "Nothing to undo in this session.")
             record = self._history.undo[-1]
-            result = self._move(record, record.after, record.checkpoint, "undo")
+            result = self._guarded_move(record, record.after, record.checkpoint, "undo")
             if result.ok:
                 self._history.undo.pop()
                 self._history.redo.append(record)
@@ -241,12 +246,20 @@ class GitWorkspace:
                     False, "Nothing to redo: no turn has been undone since the last change."
                 )
             record = self._history.redo[-1]
-            result = self._move(record, record.checkpoint, record.after, "redo")
+            result = self._guarded_move(record, record.checkpoint, record.after, "redo")
             if result.ok:
                 self._history.redo.pop()
                 self._history.undo.append(record)
                 self._store.store(self._history)
             return result
+
+    def _guarded_move(self, record: TurnRecord, source: str, target: str, verb: str) -> UndoResult:
+        try:
+            return self._move(record, source, target, verb)
+        except WorkspaceError as exc:
+            # e.g. the checkpoint objects were deleted by hand; nothing has been written yet
+            # (write failures are caught and rolled back inside _move).
+            return UndoResult(False, f"Cannot {verb}: {exc}. Nothing was changed.")
 
     def _move(self, record: TurnRecord, source: str, target: str, verb: str) -> UndoResult:
         try:
@@ -348,8 +361,8 @@ class NoCheckpoints:
     enabled = False
     _OFF = "Checkpoints are off (--no-git), so there is nothing to {verb}."
 
-    def __init__(self, root: Path, session_id: str = "") -> None:
-        self.root = Path(root)
+    def __init__(self, root: Path | None = None, session_id: str = "") -> None:
+        self.root = Path(root) if root is not None else Path.cwd()
         self.session_id = session_id
         self.auto_commit = False
 

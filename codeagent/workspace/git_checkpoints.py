@@ -72,6 +72,7 @@ class CheckpointStore:
     def __init__(self, plumbing: GitPlumbing, session_id: str) -> None:
         self.plumbing = plumbing
         self.prefix = f"refs/codeagent/{ref_safe(session_id)}"
+        self.damaged = ""  # set by load() when the saved history was unreadable
 
     def save(self, tree: str, name: str, message: str, parent: str | None) -> str:
         """Commit ``tree`` as a checkpoint and pin it with ``<prefix>/checkpoints/<name>``."""
@@ -93,13 +94,19 @@ class CheckpointStore:
         blob = self.plumbing.rev_parse(f"{self.prefix}/state")
         if blob is None:
             return History()
-        data = json.loads(self.plumbing.read_blob(blob))
-        return History(
-            undo=[TurnRecord.from_dict(d) for d in data.get("undo", [])],
-            redo=[TurnRecord.from_dict(d) for d in data.get("redo", [])],
-            base=data.get("base"),
-            seq=int(data.get("seq", 0)),
-        )
+        try:
+            data = json.loads(self.plumbing.read_blob(blob))
+            return History(
+                undo=[TurnRecord.from_dict(d) for d in data.get("undo", [])],
+                redo=[TurnRecord.from_dict(d) for d in data.get("redo", [])],
+                base=data.get("base"),
+                seq=int(data.get("seq", 0)),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            # Someone edited or damaged the ref. Start an empty history but keep numbering after
+            # the checkpoints that exist, so none of them is overwritten; they stay in git.
+            self.damaged = f"the saved undo history could not be read ({exc}); starting afresh"
+            return History(seq=len(self.plumbing.refs_under(f"{self.prefix}/checkpoints/")))
 
     def store(self, history: History) -> None:
         """Persist ``history`` (written as a blob, then the state ref is moved to it)."""

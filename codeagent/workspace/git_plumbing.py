@@ -157,6 +157,7 @@ class GitPlumbing:
             # A damaged private index (e.g. a crash mid-write) must not block checkpoints:
             # start over from the user's index once.
             index.unlink(missing_ok=True)
+            index.with_name(index.name + ".lock").unlink(missing_ok=True)
             with self.temp_index(seed_from_user_index=True) as env:
                 return self._snapshot(env)
 

@@ -490,3 +490,87 @@ def test_undo_is_refused_while_a_merge_is_in_progress(repo: Path, ws: GitWorkspa
     assert not result.ok
     assert "Cannot undo" in result.message and "merge" in result.message
     assert (repo / "agent.txt").exists()
+
+
+# -- damaged or unusual repositories --------------------------------------------------------------
+
+
+def test_undo_reports_missing_checkpoints_and_changes_nothing(repo: Path, ws: GitWorkspace) -> None:
+    ws.before_write("t1")
+    write(repo, "src/app.py", b"agent\n")
+    ws.after_turn("t1")
+    for ref in git(repo, "for-each-ref", "--format=%(refname)", "refs/codeagent/").split():
+        git(repo, "update-ref", "-d", ref)
+    git(repo, "reflog", "expire", "--expire=now", "--all")
+    git(repo, "gc", "-q", "--prune=now")
+    snapshot = tree_state(repo)
+    result = ws.undo()
+    assert not result.ok
+    assert result.message.startswith("Cannot undo:") and "Nothing was changed" in result.message
+    assert tree_state(repo) == snapshot
+
+
+def test_damaged_saved_history_starts_afresh_without_losing_checkpoints(repo: Path) -> None:
+    first = GitWorkspace.open(repo, "s")
+    first.before_write("t1")
+    write(repo, "a.txt", b"a")
+    first.after_turn("t1")
+    first.close()
+    blob = (
+        subprocess.run(
+            ["git", "hash-object", "-w", "--stdin"],
+            cwd=repo,
+            input=b"{not json",
+            capture_output=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+    git(repo, "update-ref", "refs/codeagent/s/state", blob)
+
+    again = GitWorkspace.open(repo, "s")
+    assert "could not be read" in again.warning
+    assert again.history == ()
+    assert not again.undo().ok
+    again.before_write("t2")
+    write(repo, "b.txt", b"b")
+    assert again.after_turn("t2") is not None
+    refs = git(repo, "for-each-ref", "--format=%(refname)", "refs/codeagent/s/checkpoints/").split()
+    assert len(refs) == 4  # the two old checkpoints are kept, the new ones numbered after them
+    assert again.undo().ok
+    assert (repo / "a.txt").exists() and not (repo / "b.txt").exists()
+    again.close()
+
+
+def test_newline_and_leading_dash_names_round_trip(repo: Path, ws: GitWorkspace) -> None:
+    original = tree_state(repo)
+    ws.before_write("t1")
+    write(repo, "line\nbreak.txt", b"odd\n")
+    write(repo, "-rf", b"not an option\n")
+    write(repo, "*.py", b"not a glob\n")
+    record = ws.after_turn("t1")
+    assert record is not None and set(record.files) == {"line\nbreak.txt", "-rf", "*.py"}
+    assert ws.undo().ok
+    assert tree_state(repo) == original
+    assert (repo / "src/app.py").exists()
+
+
+def test_linked_worktree_is_checkpointed_on_its_own(repo: Path, tmp_path: Path) -> None:
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "-q", "-b", "feature", str(linked))
+    main_before = tree_state(repo), git_state(repo)
+    ws = GitWorkspace.open(linked, "wt")
+    assert ws.root.resolve() == linked.resolve()
+    ws.before_write("t1")
+    write(linked, "src/app.py", b"in the linked worktree\n")
+    assert ws.after_turn("t1") is not None
+    assert ws.undo().ok
+    assert (linked / "src/app.py").read_bytes() == b"print('hi')\n"
+    assert (tree_state(repo), git_state(repo)) == main_before
+    ws.close()
+
+
+def test_no_checkpoints_needs_no_arguments() -> None:
+    workspace = NoCheckpoints()
+    assert workspace.root == Path.cwd()
+    assert not workspace.undo().ok
