@@ -169,7 +169,8 @@ class Connection:
                     return
                 except Exception as exc:  # a server bug must not take the connection down
                     err = RequestError(500, "server_error", f"The server had an error: {exc!r}")
-                    await self._send(err.ws_event(key))
+                    with contextlib.suppress(Exception):
+                        await self._send(err.ws_event(key))
 
     async def _respond(self, key: str | None, lane: Lane, payload: dict[str, Any]) -> None:
         try:

@@ -6,6 +6,7 @@ code, from pytest-asyncio tests and from inside a Textual app.
 
 from __future__ import annotations
 
+import logging
 import socket
 import ssl
 import threading
@@ -20,6 +21,20 @@ from codeagent.server.script import Script
 from codeagent.server.state import ServerState, resolve_script
 
 START_TIMEOUT = 15.0
+
+
+class _DenialLogFilter(logging.Filter):
+    """uvicorn's sans-io WebSocket protocol logs an error after every handshake denial (401,
+    injected 426) although the denial response was sent correctly; drop that false alarm."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "ASGI callable returned without completing handshake."
+
+
+def _quiet_denials() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _DenialLogFilter) for f in logger.filters):
+        logger.addFilter(_DenialLogFilter())
 
 
 class EmbeddedServer:
@@ -48,6 +63,7 @@ class EmbeddedServer:
         """Bind, start serving in the background and return once requests are accepted."""
         if self._thread is not None:
             return self
+        _quiet_denials()
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

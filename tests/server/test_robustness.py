@@ -1,0 +1,63 @@
+"""The server survives clients that vanish, huge frames and being stopped mid-stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+from srv_client import completed, connect, create, recv_turn, text_of, turn, user
+from websockets.exceptions import ConnectionClosed
+
+
+async def test_client_vanishing_mid_stream_does_not_hurt_other_connections(responses_server):
+    responses_server.faults.stall(after_events=1, seconds=0.5)
+    async with connect(responses_server) as ws:
+        await ws.send(create(input="bye"))
+        assert json.loads(await ws.recv())["type"] == "response.created"
+    # The abandoned response finishes sending into a closed socket; nothing breaks.
+    await asyncio.sleep(0.6)
+    async with connect(responses_server) as ws:
+        assert text_of(completed(await turn(ws, input="next"))) == "You said: next"
+
+
+def test_http_client_vanishing_mid_stream(responses_server):
+    responses_server.faults.stall(after_events=1, seconds=0.5)
+    url = responses_server.base_url + "/responses"
+    with httpx.stream("POST", url, json={"model": "m", "input": "x", "stream": True}) as r:
+        next(r.iter_lines())
+    assert httpx.post(url, json={"model": "m", "input": "y"}).json()["status"] == "completed"
+
+
+async def test_large_frames_are_accepted(responses_server):
+    big = "x" * 200_000
+    async with connect(responses_server, compression=None) as ws:
+        response = completed(await turn(ws, input=[user("start " + big), user("short")]))
+    assert text_of(response) == "You said: short"
+    assert responses_server.record[-1].nbytes > 200_000
+    assert response["usage"]["input_tokens"] > 50_000
+
+
+async def test_stop_closes_open_connections_mid_stream(make_server):
+    server = make_server()
+    server.faults.stall(after_events=1, seconds=30)
+    async with connect(server) as ws:
+        await ws.send(create(input="x"))
+        assert json.loads(await ws.recv())["type"] == "response.created"
+        await asyncio.to_thread(server.stop)
+        with pytest.raises(ConnectionClosed):
+            await recv_turn(ws)
+
+
+async def test_queued_requests_survive_errors_in_the_same_lane(responses_server):
+    async with connect(responses_server) as ws:
+        await ws.send(create(input="a", stream_id="s"))
+        await ws.send(create(input="b", stream_id="s", previous_response_id="resp_missing"))
+        await ws.send(create(input="c", stream_id="s"))
+        first = await recv_turn(ws, "s")
+        second = await recv_turn(ws, "s")
+        third = await recv_turn(ws, "s")
+    assert text_of(completed(first)) == "You said: a"
+    assert second[-1]["error"]["code"] == "previous_response_not_found"
+    assert text_of(completed(third)) == "You said: c"
