@@ -15,6 +15,7 @@ from pathlib import Path
 import uvicorn
 
 from codeagent.server.app import build_app
+from codeagent.server.backends.base import Backend
 from codeagent.server.faults import Faults
 from codeagent.server.records import ReceivedFrame, TimelineEntry
 from codeagent.server.script import Script
@@ -38,7 +39,11 @@ def _quiet_denials() -> None:
 
 
 class EmbeddedServer:
-    """A started-on-demand local Responses API server (WebSocket + HTTP/SSE on one port)."""
+    """A started-on-demand local Responses API server (WebSocket + HTTP/SSE on one port).
+
+    ``backend`` replaces the scripted model (anything with ``async respond(ModelRequest) ->
+    Step``); by default the scripted model plays ``script``.
+    """
 
     def __init__(
         self,
@@ -49,8 +54,11 @@ class EmbeddedServer:
         api_key: str | None = None,
         max_connection_age: float = 3600.0,
         ssl_context: ssl.SSLContext | None = None,
+        backend: Backend | None = None,
     ):
-        self.state = ServerState(script, api_key=api_key, max_connection_age=max_connection_age)
+        self.state = ServerState(
+            script, api_key=api_key, max_connection_age=max_connection_age, backend=backend
+        )
         self.host = host
         self.port = port
         self.ssl_context = ssl_context

@@ -65,6 +65,10 @@ async def create_response(request: Request) -> Response:
         prepared = await engine.prepare(state, body, state.store.get)
     except RequestError as err:
         return error_response(err)
+    except Exception as exc:  # a server bug answers 500 like the real API, in the same shape
+        return error_response(
+            RequestError(500, "server_error", f"The server had an error: {exc!r}")
+        )
     faults = prepared.stream_faults(state.faults.take_stream_faults())
     if body.get("stream") is not True:
         return await _whole_response(request, state, prepared, faults)

@@ -61,3 +61,27 @@ async def test_queued_requests_survive_errors_in_the_same_lane(responses_server)
     assert text_of(completed(first)) == "You said: a"
     assert second[-1]["error"]["code"] == "previous_response_not_found"
     assert text_of(completed(third)) == "You said: c"
+
+
+class FlakyBackend:
+    """A backend that fails on a magic word (stands in for a bug or an upstream failure)."""
+
+    async def respond(self, request):
+        from codeagent.server.items import last_user_text
+        from codeagent.server.script import Step, text
+
+        said = last_user_text(request.items)
+        if said == "explode":
+            raise ValueError("backend blew up")
+        return Step([text(f"backend saw {len(request.items)} items")])
+
+
+async def test_a_failing_backend_gives_server_error_and_the_connection_survives(make_server):
+    server = make_server(backend=FlakyBackend())
+    async with connect(server) as ws:
+        event = (await turn(ws, input="explode"))[-1]
+        assert event["status"] == 500 and event["error"]["code"] == "server_error"
+        assert "backend blew up" in event["error"]["message"]
+        assert text_of(completed(await turn(ws, input="fine"))) == "backend saw 1 items"
+    r = httpx.post(server.base_url + "/responses", json={"model": "m", "input": "explode"})
+    assert r.status_code == 500 and r.json()["error"]["code"] == "server_error"
