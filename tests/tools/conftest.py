@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -51,8 +52,18 @@ def snapshot():
     return _snapshot
 
 
+def _surviving(token: str, wait: bool = True) -> list[int]:
+    # SIGKILL is delivered asynchronously: on a loaded machine a killed process can take a
+    # moment to die, so give it a while (a process that was not killed lives far longer).
+    deadline = time.monotonic() + (15.0 if wait else 0.0)
+    while (found := _live_processes_with(token)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
 @pytest.fixture
 def live_processes():
-    """``live_processes(token)``: PIDs of running (not zombie) processes whose command line
-    contains ``token``, to prove that nothing a command started is left behind."""
-    return _live_processes_with
+    """``live_processes(token, wait=True)``: PIDs of running (not zombie) processes whose
+    command line contains ``token`` (after letting killed ones die, unless ``wait=False``), to
+    prove that nothing a command started is left behind."""
+    return _surviving

@@ -71,7 +71,7 @@ async def test_cancelling_kills_the_running_group(tmp_path: Path, live_processes
     )
     while not (tmp_path / "started").exists():
         await asyncio.sleep(0.02)
-    assert live_processes(token)
+    assert live_processes(token, wait=False)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
