@@ -130,7 +130,7 @@ class CodeAgentApp(App[int]):
         """Copy the agent's model, policy, connection and token totals into the status bar."""
         status = self.agent.status()
         bar = self.status_bar
-        bar.model = f"{status.model} · {status.policy}"
+        bar.model = f"{status.model} ({status.policy})"
         bar.set_transport(status.transport)
         bar.model_calls = status.model_calls
         bar.input_tokens, bar.cached_tokens = status.input_tokens, status.cached_tokens

@@ -9,7 +9,7 @@ from __future__ import annotations
 from tests.tui.conftest import until
 from tests.tui.test_app_flows import finish, panel, send
 
-SIZE = (110, 32)
+SIZE = (120, 34)
 
 
 def pin(app) -> None:

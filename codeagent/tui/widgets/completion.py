@@ -10,6 +10,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -81,7 +82,7 @@ class CompletionMenu(OptionList):
     def on_mount(self) -> None:
         self.display = False
 
-    def show(self, entries: list[tuple[str, Completion]]) -> None:
+    def show(self, entries: list[tuple[Text, Completion]]) -> None:
         """Show ``(label, completion)`` entries, or hide when there are none."""
         self.clear_options()
         self.completions = [completion for _, completion in entries]

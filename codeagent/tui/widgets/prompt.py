@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
@@ -132,18 +133,18 @@ class PromptArea(TextArea):
             return
         self.menu.show(self.completions_for(self.text))
 
-    def completions_for(self, text: str) -> list[tuple[str, Completion]]:
+    def completions_for(self, text: str) -> list[tuple[Text, Completion]]:
         """Menu entries for ``text`` as typed so far."""
         if text.startswith("/") and " " not in text and "\n" not in text:
             return [
-                (f"{cmd.signature:<24} {cmd.help}", Completion(0, len(text), f"/{cmd.name} "))
+                (Text(f"{cmd.signature:<24} {cmd.help}"), Completion(0, len(text), f"/{cmd.name} "))
                 for cmd in commands.matching(text[1:])
             ]
         match = AT_PATH.search(text)
         if match and self.files:
             start = match.start()
             return [
-                (path, Completion(start, len(text), f"@{path} "))
+                (Text(path), Completion(start, len(text), f"@{path} "))
                 for path in fuzzy_rank(match.group(1), self.files, limit=8)
             ]
         return []

@@ -98,5 +98,5 @@ class StatusBar(Widget):
             f"out {human_tokens(self.output_tokens)} "
         )
         text.append(f"│ ttft {ttft} total {total} ")
-        text.append(f"│ sent {human_bytes(self.bytes_sent)} of {human_bytes(self.bytes_full)}")
+        text.append(f"│ sent {human_bytes(self.bytes_sent)}/{human_bytes(self.bytes_full)}")
         return text
