@@ -34,6 +34,8 @@ from codeagent.agent.tools.commands import is_read_only
         'grep "a;b|c>d" f',
         "grep '$HOME' f",
         "pwd",
+        "tree -L 2 src",
+        "file src/app.py",
     ],
 )
 def test_reading_commands_are_read_only(command):
@@ -72,6 +74,9 @@ def test_reading_commands_are_read_only(command):
         "find . -exec rm {} ;",
         'find . "|" cat -delete',
         "sort -o out in",
+        "sort --compress-program=sh big",
+        "tree -o listing.txt",
+        "file -C -m magic",
         "uniq in out",
         "rg --pre sh pattern",
         "git commit -m x",

@@ -52,7 +52,17 @@ def _find(args: list[str]) -> bool:
 
 
 def _sort(args: list[str]) -> bool:
-    return not any(a.startswith(("-o", "--output")) for a in args)
+    # -o writes a file; --compress-program runs one.
+    return not any(a.startswith(("-o", "--output", "--compress-program")) for a in args)
+
+
+def _no_option(*prefixes: str) -> Check:
+    """Allowed unless an argument starts with one of ``prefixes`` (e.g. ``tree -o FILE``)."""
+
+    def check(args: list[str]) -> bool:
+        return not any(a.startswith(prefixes) for a in args)
+
+    return check
 
 
 def _uniq(args: list[str]) -> bool:
@@ -95,15 +105,17 @@ def _git(args: list[str]) -> bool:
 
 _READERS: dict[str, Check] = {
     **dict.fromkeys(
-        ["ls", "cat", "head", "tail", "wc", "grep", "egrep", "fgrep", "file", "stat", "du", "df"],
+        ["ls", "cat", "head", "tail", "wc", "grep", "egrep", "fgrep", "stat", "du", "df"],
         _any,
     ),
     **dict.fromkeys(
-        ["tree", "diff", "cmp", "basename", "dirname", "realpath", "readlink", "cut", "tr", "nl"],
+        ["diff", "cmp", "basename", "dirname", "realpath", "readlink", "cut", "tr", "nl"],
         _any,
     ),
     **dict.fromkeys(["echo", "pwd", "which", "whoami", "id", "uname", "true", "false"], _any),
     **dict.fromkeys(["printenv", "cd", "type", "md5sum", "sha256sum", "column"], _any),
+    "tree": _no_option("-o"),  # -o FILE writes the listing to a file
+    "file": _no_option("-C", "--compile"),  # -C writes a compiled magic file
     "hostname": _no_args,
     "env": _no_args,
     "rg": _without("--pre", "--pre-glob"),
