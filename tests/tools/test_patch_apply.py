@@ -303,3 +303,12 @@ def test_changes_without_hunks_apply_under_any_selection(repo: Path):
     assert sorted(changed) == ["README.md", "docs/README.md", "empty.txt"]
     assert (repo / "empty.txt").read_text() == ""
     assert (repo / "src/app.py").read_text().startswith("import sys\n")
+
+
+def test_a_near_miss_names_the_line_that_differs(repo: Path):
+    with pytest.raises(PatchError) as info:
+        run(repo, "*** Update File: src/app.py\n@@\n def greet():\n-    print('Hello')\n+    x\n")
+    assert (
+        "The closest match starts at line 4, but there line 5 of the file is \"    print('Hi')\" "
+        "where the patch expects \"    print('Hello')\"."
+    ) in str(info.value)

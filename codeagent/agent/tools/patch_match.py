@@ -89,7 +89,8 @@ def apply_chunks(text: str, chunks: list[Chunk], path: str) -> str:
             place = " at the end of the file" if chunk.eof else ""
             raise PatchError(
                 f"{where}: could not find these lines{place} (searched from line {cursor + 1}):\n"
-                f"{_quote(old)}{_earlier_hint(lines, old, cursor)}\n"
+                f"{_quote(old)}{_earlier_hint(lines, old, cursor)}"
+                f"{_closest_hint(lines, old, cursor)}\n"
                 "Read the file again and resend the patch with context and '-' lines copied "
                 "exactly from it.",
                 path=path,
@@ -115,6 +116,35 @@ def _replacement(chunk: Chunk, matched: list[str]) -> list[str]:
         else:
             out.append(text)
     return out
+
+
+def _closest_hint(lines: list[str], pattern: list[str], start: int) -> str:
+    """Where the longest run of the expected lines does match, and the first line that
+    differs there, so the model can see what to correct."""
+    loose = _NORMALIZERS[-1]
+    wanted = [loose(line) for line in pattern]
+    best_at, best_len = -1, 0
+    for index in range(start, len(lines)):
+        length = 0
+        while (
+            length < len(wanted)
+            and index + length < len(lines)
+            and loose(lines[index + length]) == wanted[length]
+        ):
+            length += 1
+        if length > best_len:
+            best_at, best_len = index, length
+    if best_len == 0:
+        return ""
+    where = best_at + best_len
+    if where >= len(lines):
+        found = f"the file ends after line {len(lines)}"
+    else:
+        found = f"line {where + 1} of the file is {lines[where]!r}"
+    return (
+        f"\nThe closest match starts at line {best_at + 1}, but there {found} where the patch "
+        f"expects {pattern[best_len]!r}."
+    )
 
 
 def _earlier_hint(lines: list[str], pattern: list[str], cursor: int) -> str:
