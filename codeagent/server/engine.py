@@ -119,6 +119,7 @@ async def prepare(
         encrypt_reasoning="reasoning.encrypted_content" in (body.get("include") or []),
         input_tokens=context_tokens(instructions, context),
         cached_tokens=cached,
+        tools=body.get("tools") or [],
     )
     return Prepared(response_id, body, context, builder, generate, step_fault)
 

@@ -89,7 +89,9 @@ class EventBuilder:
         encrypt_reasoning: bool,
         input_tokens: int,
         cached_tokens: int,
+        tools: list[dict[str, Any]] | None = None,
     ):
+        self.function_tools = function_tool_names(tools or [])
         self.response = response
         self.step = step
         self.encrypt_reasoning = encrypt_reasoning
@@ -129,6 +131,12 @@ class EventBuilder:
             yield from self._reasoning(data["summary"], index)
         elif step_item.kind == "function_call":
             yield from self._function_call(data["name"], json.dumps(data["arguments"]), index)
+        elif step_item.kind == "apply_patch" and "apply_patch" in self.function_tools:
+            patch = patch_text(data["operation"], data["path"], data["diff"])
+            yield from self._function_call("apply_patch", json.dumps({"input": patch}), index)
+        elif step_item.kind == "shell" and "shell" in self.function_tools:
+            arguments = {"commands": data["commands"], "timeout_ms": data.get("timeout_ms")}
+            yield from self._function_call("shell", json.dumps(arguments), index)
         elif step_item.kind == "apply_patch":
             operation = {"type": data["operation"], "path": data["path"]}
             if data["operation"] != "delete_file":
@@ -241,6 +249,29 @@ class EventBuilder:
         event = {"type": event_type, "sequence_number": self._seq, **fields}
         self._seq += 1
         return Emission(delay, event)
+
+
+def function_tool_names(tools: list[dict[str, Any]]) -> set[str]:
+    """Names of built-in tools (shell, apply_patch) the request offers only as function tools;
+    a scripted call of such a tool is then emitted as a ``function_call``, as a model would."""
+    builtin = {t.get("type") for t in tools if isinstance(t, dict)}
+    functions = {
+        t.get("name") for t in tools if isinstance(t, dict) and t.get("type") == "function"
+    }
+    return {name for name in ("shell", "apply_patch") if name in functions and name not in builtin}
+
+
+def patch_text(operation: str, path: str, diff: str) -> str:
+    """The V4A patch envelope (``*** Begin Patch`` ...) for one built-in patch operation."""
+    if diff and not diff.endswith("\n"):
+        diff += "\n"
+    header = {
+        "create_file": f"*** Add File: {path}\n",
+        "update_file": f"*** Update File: {path}\n",
+        "delete_file": f"*** Delete File: {path}\n",
+    }[operation]
+    body = "" if operation == "delete_file" else diff
+    return f"*** Begin Patch\n{header}{body}*** End Patch\n"
 
 
 def _summary_text(item: dict[str, Any]) -> str:

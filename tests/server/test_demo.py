@@ -6,7 +6,7 @@ import json
 import subprocess
 
 import pytest
-from srv_client import completed, connect, turn
+from srv_client import completed, connect, turn, user
 from v4a_strict import apply_update
 
 from codeagent.server.demo import DEMO_SCRIPT, copy_sample_repo, demo_script
@@ -129,3 +129,54 @@ async def test_demo_played_end_to_end_fixes_the_repo(tmp_path, make_server):
         "fizzbuzz/core.py",
         "tests/test_core.py",
     }
+
+
+SHELL_FN = {"type": "function", "name": "shell", "parameters": {}}
+PATCH_FN = {"type": "function", "name": "apply_patch", "parameters": {}}
+
+
+async def test_function_tool_variants_get_function_calls(tmp_path, make_server):
+    """A request that offers shell/apply_patch only as function tools gets function_call items
+    (as a real model would), with a full V4A patch the agent's patch tool applies."""
+    patch_tool = pytest.importorskip("codeagent.agent.tools.patch")
+    repo = copy_sample_repo(tmp_path / "repo")
+    server = make_server(demo_script(0.0, None))
+    steps = DEMO_SCRIPT.episodes[0].steps
+    patch_step = next(i for i, st in enumerate(steps) if st.items[-1].kind == "apply_patch")
+    shell_step = next(i for i, st in enumerate(steps) if st.items[-1].kind == "shell")
+    # Build a history that reaches each step: one fake model response per earlier step.
+    async with connect(server) as ws:
+        for target in (shell_step, patch_step):
+            history = [user("fix it")]
+            for n in range(target):
+                history.append(
+                    {"type": "function_call", "call_id": f"c{n}", "name": "x", "arguments": "{}"}
+                )
+                history.append({"type": "function_call_output", "call_id": f"c{n}", "output": "ok"})
+            out = completed(await turn(ws, input=history, tools=[SHELL_FN, PATCH_FN]))
+            call = out["output"][-1]
+            assert call["type"] == "function_call"
+            args = json.loads(call["arguments"])
+            if target == shell_step:
+                assert (
+                    call["name"] == "shell"
+                    and args["commands"] == steps[target].items[-1].data["commands"]
+                )
+            else:
+                assert call["name"] == "apply_patch"
+                assert args["input"].startswith(
+                    "*** Begin Patch\n*** Update File: fizzbuzz/core.py\n"
+                )
+                prepared = patch_tool.prepare_patch(
+                    patch_tool.parse_function_arguments(call["arguments"]), repo
+                )
+                prepared.apply()
+    assert "if n % 15 == 0" in (repo / "fizzbuzz/core.py").read_text().split("if n % 3")[0]
+    # Offering the built-in tools keeps the built-in items.
+    async with connect(server) as ws:
+        out = completed(
+            await turn(
+                ws, input=[user("fix it"), *history[1:3]], tools=[{"type": "shell"}, SHELL_FN]
+            )
+        )
+    assert out["output"][-1]["type"] == "shell_call"
