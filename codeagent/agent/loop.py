@@ -30,21 +30,24 @@ from codeagent.agent.events import (
     AgentError,
     AgentEvent,
     ModelCallCompleted,
+    Notice,
+    TransportState,
     TurnCompleted,
     TurnInterrupted,
+    TurnMetrics,
     TurnStarted,
     event_to_dict,
 )
 from codeagent.agent.instructions import build_instructions
 from codeagent.agent.metrics import UsageTotals, sum_metrics
 from codeagent.agent.policy import ApprovalRules
-from codeagent.agent.status import AgentStatus
+from codeagent.agent.status import AgentStatus, status_of, transport_state
 from codeagent.agent.streaming import StreamMapper
 from codeagent.agent.tool_calls import (
     INTERRUPTED_OUTPUT,
     answered_call_ids,
-    output_item,
     tool_calls_in,
+    unanswered_outputs,
 )
 from codeagent.agent.tools.commands import is_read_only
 from codeagent.config import Settings
@@ -105,6 +108,8 @@ class Agent:
         self._queue: asyncio.Queue[Any] | None = None
         self._task: asyncio.Task[None] | None = None
         self._interrupting = False
+        self._sandbox_warned = False
+        self._transport_state = "connecting"
 
     @classmethod
     def resume(cls, settings: Settings, root: Path, approver: Approver, session_id: str) -> Agent:
@@ -128,7 +133,7 @@ class Agent:
     async def submit(self, text: str) -> AsyncIterator[AgentEvent]:
         """Run the user's turn; yields events until ``TurnCompleted``, ``TurnInterrupted`` or a
         fatal ``AgentError``."""
-        if self._task is not None and not self._task.done():
+        if self.busy:
             yield AgentError("A turn is already running; wait for it or interrupt it.", False)
             return
         self._queue = queue = asyncio.Queue()
@@ -141,6 +146,11 @@ class Agent:
             if not task.done():
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a turn is running."""
+        return self._task is not None and not self._task.done()
 
     def interrupt(self) -> bool:
         """Stop the running turn gracefully; False when no turn is running."""
@@ -182,17 +192,14 @@ class Agent:
         self._answer_unanswered()
         self.conversation.add_user_message(text)
         self._emit(TurnStarted(text))
+        if not self.sandbox.available and not self._sandbox_warned:
+            self._sandbox_warned = True
+            why = self.sandbox.describe()
+            self._emit(Notice("warning", f"Commands run without a sandbox ({why}); "
+                                         "commands that may write need approval."))  # fmt: skip
         calls, tool_calls, files = [], 0, []
         while True:
-            mapper = StreamMapper()
-            async for event in self.conversation.run():
-                for agent_event in mapper.map(event):
-                    self._emit(agent_event)
-            metrics = self.conversation.last_metrics
-            calls.append(metrics)
-            self.usage.add(metrics)
-            self.last_metrics = metrics
-            self._emit(ModelCallCompleted(metrics))
+            calls.append(await self._model_call())
             pending = tool_calls_in(self.conversation.last_output)
             if not pending:
                 break
@@ -221,14 +228,24 @@ class Agent:
             )
         )
 
+    async def _model_call(self) -> TurnMetrics:
+        """One model call, streamed out as agent events; returns its metrics."""
+        mapper = StreamMapper()
+        async for event in self.conversation.run():
+            for agent_event in mapper.map(event):
+                self._emit(agent_event)
+        metrics = self.conversation.last_metrics
+        assert metrics is not None  # run() sets it whenever it returns normally
+        self.usage.add(metrics)
+        self.last_metrics = metrics
+        self._emit(ModelCallCompleted(metrics))
+        self._report_transport()
+        return metrics
+
     def _answer_unanswered(self, text: str = INTERRUPTED_OUTPUT) -> None:
         """Give every tool call in the history that has no output one saying it did not run."""
-        items = self.conversation.items
-        answered = answered_call_ids(items)
-        missing = [c for c in tool_calls_in(items) if c.call_id not in answered]
-        for call in missing:
-            item = output_item(call, text, success=False)
-            self._executed[call.call_id] = item
+        for item in unanswered_outputs(self.conversation.items, text):
+            self._executed[item["call_id"]] = item
             self.conversation.add_items([item])
 
     def _finish(self, turn_id: str, text: str) -> Any:
@@ -244,7 +261,13 @@ class Agent:
     async def _maybe_compact(self) -> None:
         threshold = self.settings.compact_threshold
         if threshold and self.usage.context_tokens > threshold:
-            await self.compact()
+            self._emit(Notice("info", await self.compact()))
+
+    def _report_transport(self) -> None:
+        state = transport_state(self)
+        if state != self._transport_state:
+            self._transport_state = state
+            self._emit(TransportState(state))  # type: ignore[arg-type]
 
     def _emit(self, event: AgentEvent) -> None:
         data = event_to_dict(event)
@@ -298,31 +321,12 @@ class Agent:
         return list(self._transcript)
 
     def status(self) -> AgentStatus:
-        if self.last_metrics is None and not self.transport.fell_back:
-            transport = "connecting" if self.settings.transport != "http" else "http"
-        elif self.transport.fell_back:
-            transport = "http-fallback"
-        else:
-            transport = "connected" if self.transport.active == "websocket" else "http"
-        return AgentStatus(
-            model=self.conversation.model,
-            policy=self.rules.policy.value,
-            transport=transport,
-            session_id=self.session.id,
-            sandbox=self.sandbox.describe(),
-            busy=self._task is not None and not self._task.done(),
-            model_calls=self.usage.model_calls,
-            input_tokens=self.usage.input_tokens,
-            cached_tokens=self.usage.cached_tokens,
-            output_tokens=self.usage.output_tokens,
-            context_tokens=self.usage.context_tokens,
-            last_metrics=self.last_metrics,
-            grants=tuple(self.rules.grants.describe()),
-        )
+        """Model, policy, connection, session and usage, for status bars and ``/status``."""
+        return status_of(self)
 
     async def close(self) -> None:
         """Stop any running turn and close the connection."""
-        if self._task is not None and not self._task.done():
+        if self._task is not None and self.busy:
             self.interrupt()
             await asyncio.gather(self._task, return_exceptions=True)
         await self.transport.close()

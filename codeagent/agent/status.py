@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from codeagent.agent.events import TurnMetrics
+
+if TYPE_CHECKING:
+    from codeagent.agent.loop import Agent
 
 
 @dataclass(frozen=True)
@@ -30,4 +34,33 @@ class AgentStatus:
     grants: tuple[str, ...] = ()
 
 
-__all__ = ["AgentStatus"]
+def transport_state(agent: Agent) -> str:
+    """The connection state as a ``TransportState`` value."""
+    if agent.transport.fell_back:
+        return "http-fallback"
+    if agent.last_metrics is None:
+        return "http" if agent.settings.transport == "http" else "connecting"
+    return "connected" if agent.transport.active == "websocket" else "http"
+
+
+def status_of(agent: Agent) -> AgentStatus:
+    """The ``AgentStatus`` of ``agent`` right now."""
+    usage = agent.usage
+    return AgentStatus(
+        model=agent.conversation.model,
+        policy=agent.rules.policy.value,
+        transport=transport_state(agent),
+        session_id=agent.session.id,
+        sandbox=agent.sandbox.describe(),
+        busy=agent.busy,
+        model_calls=usage.model_calls,
+        input_tokens=usage.input_tokens,
+        cached_tokens=usage.cached_tokens,
+        output_tokens=usage.output_tokens,
+        context_tokens=usage.context_tokens,
+        last_metrics=agent.last_metrics,
+        grants=tuple(agent.rules.grants.describe()),
+    )
+
+
+__all__ = ["AgentStatus", "status_of", "transport_state"]

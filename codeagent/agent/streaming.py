@@ -10,6 +10,7 @@ from codeagent.agent.events import (
     ReasoningDone,
     TextDelta,
     TextDone,
+    TransportState,
 )
 from codeagent.responses.events import (
     OutputTextDelta,
@@ -62,6 +63,10 @@ class StreamMapper:
             self._open_text.clear()
             self._open_reasoning.clear()
         events.append(Notice(category, notice.text))  # type: ignore[arg-type]
+        if category == "fallback":
+            events.append(TransportState("http-fallback"))
+        elif category == "reconnect":
+            events.append(TransportState("reconnecting"))
         return events
 
 

@@ -158,10 +158,21 @@ def answered_call_ids(items: list[dict[str, Any]]) -> set[str]:
     }
 
 
+def unanswered_outputs(items: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """Outputs saying ``text`` for every tool call in ``items`` that has no output yet."""
+    answered = answered_call_ids(items)
+    return [
+        output_item(call, text, success=False)
+        for call in tool_calls_in(items)
+        if call.call_id not in answered
+    ]
+
+
 __all__ = [
     "INTERRUPTED_OUTPUT",
     "ToolCall",
     "answered_call_ids",
     "output_item",
     "tool_calls_in",
+    "unanswered_outputs",
 ]

@@ -12,10 +12,12 @@ from codeagent.agent.approvals import Decision, Policy, Scope
 from codeagent.agent.events import (
     AgentError,
     ModelCallCompleted,
+    Notice,
     PlanUpdated,
     TextDone,
     ToolCallProposed,
     ToolOutput,
+    TransportState,
     TurnCompleted,
 )
 from codeagent.agent.loop import Agent
@@ -290,3 +292,50 @@ def test_policy_change_and_status(settings_for, repo: Path, responses_server) ->
     old = agent.session.id
     agent.new_session()
     assert agent.status().session_id != old and agent.transcript == []
+
+
+async def test_no_sandbox_warns_and_full_auto_still_asks_for_writes(
+    make_server, settings_for, repo: Path
+) -> None:
+    server = make_server(one_episode([shell(["touch made.txt"])]))
+    approver = ListApprover(Decision.approve())
+    settings = settings_for(server, approval_policy="full-auto", sandbox="none")
+    agent = Agent(settings, repo, approver)
+    events = await collect(agent.submit("make a file"))
+    await agent.close()
+    warnings = [e for e in events if isinstance(e, Notice) and e.category == "warning"]
+    assert warnings and "without a sandbox" in warnings[0].text
+    [request] = approver.requests
+    assert "no sandbox" in request.reason
+    assert (repo / "made.txt").exists()
+
+
+async def test_websocket_refused_falls_back_to_http(make_server, settings_for, repo: Path) -> None:
+    server = make_server()
+    server.faults.reject_websocket(426)
+    agent = Agent(settings_for(server, transport="auto"), repo, ListApprover())
+    events = await collect(agent.submit("over http"))
+    await agent.close()
+    assert events[-1].final_text == "You said: over http"
+    assert any(isinstance(e, Notice) and e.category == "fallback" for e in events)
+    assert TransportState("http-fallback") in events
+    assert agent.status().transport == "http-fallback"
+    assert events[-1].metrics.transport == "http"
+
+
+async def test_compaction_threshold_compacts_before_the_next_turn(
+    make_server, settings_for, repo: Path
+) -> None:
+    server = make_server()
+    agent = Agent(settings_for(server, compact_threshold=1), repo, ListApprover())
+    await collect(agent.submit("first message"))
+    events = await collect(agent.submit("second message"))
+    await agent.close()
+    assert isinstance(events[-1], TurnCompleted)
+    [compact_request] = [f for f in server.record if f.transport == "http"]  # POST /compact
+    assert "first message" in json.dumps(compact_request.payload["input"])
+    # the next call starts from the compacted window: kept user messages, then the compaction
+    types = [item["type"] for item in server.record[-1].payload["input"]]
+    assert types == ["message", "compaction", "message"]
+    assert "previous_response_id" not in server.record[-1].payload
+    assert any(isinstance(e, Notice) and "Compacted" in e.text for e in events)
