@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from codeagent.agent.tools.commands import is_read_only
 
@@ -97,3 +99,30 @@ def test_reading_commands_are_read_only(command):
 )
 def test_anything_else_is_not(command):
     assert not is_read_only(command)
+
+
+_SAFE = ["ls -la", "git status", "cat a.txt", "grep -n x f", "sed -n 1,5p f", "head f", "wc -l f"]
+_WRITERS = ["rm -rf x", "touch x", "python3 x.py", "git commit -am x", "mv a b", "sh -c ls"]
+
+
+@given(
+    st.lists(st.sampled_from(_SAFE), min_size=1, max_size=4),
+    st.sampled_from(_WRITERS),
+    st.sampled_from([" | ", " && ", " || ", "; "]),
+    st.integers(min_value=0, max_value=4),
+)
+def test_one_writer_anywhere_in_a_chain_makes_it_not_read_only(safe, writer, joiner, at):
+    parts = list(safe)
+    assert is_read_only(joiner.join(parts))
+    parts.insert(min(at, len(parts)), writer)
+    assert not is_read_only(joiner.join(parts))
+
+
+@given(
+    st.sampled_from(_SAFE),
+    st.sampled_from([">", ">>", "2>", "&>", ">|", "<", "1>"]),
+    st.sampled_from(["out.txt", "/etc/passwd", "x"]),
+)
+def test_any_redirection_to_a_file_makes_it_not_read_only(command, operator, target):
+    assert not is_read_only(f"{command} {operator} {target}")
+    assert not is_read_only(f"{command} {operator}{target}")
