@@ -15,7 +15,7 @@ one workspace safe to share between threads.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import git
@@ -82,6 +82,12 @@ class GitWorkspace:
         self._store = CheckpointStore(self._plumbing, session_id)
         self._history: History = self._store.load()
         self._pending: _Pending | None = None
+        if self._history.pending:
+            # A previous run took a checkpoint and stopped before the turn ended.
+            try:
+                self._pending = _Pending(**self._history.pending)
+            except TypeError:
+                self._history.pending = None
         self._lock = threading.RLock()
         self.session_id = session_id
         self.auto_commit = auto_commit
@@ -152,11 +158,11 @@ class GitWorkspace:
             commit = self._store.save(
                 tree, f"{seq:04d}-before", f"codeagent checkpoint before turn {turn_id}", self._tip
             )
-            self._history.seq = seq
-            if self._history.base is None:
-                self._history.base = commit
-                self._store.store(self._history)
             self._pending = _Pending(turn_id, commit, tree, seq)
+            self._history.seq = seq
+            self._history.base = self._history.base or commit
+            self._history.pending = asdict(self._pending)
+            self._store.store(self._history)
 
     def after_turn(self, turn_id: str, summary: str = "") -> TurnRecord | None:
         """Record what the turn changed (None if it wrote nothing); auto-commit it when enabled."""
@@ -168,7 +174,7 @@ class GitWorkspace:
     def _finish(self, summary: str) -> TurnRecord | None:
         pending = self._pending
         assert pending is not None
-        self._pending = None
+        # If git fails here the turn stays pending, so a later call can still record it.
         after_tree = self._plumbing.snapshot_tree()
         changes = [
             c
@@ -176,6 +182,8 @@ class GitWorkspace:
             if not _is_gitlink(c.old) and not _is_gitlink(c.new)
         ]
         if not changes:
+            self._pending = self._history.pending = None
+            self._store.store(self._history)
             if pending.commit != self._history.base:
                 self._store.drop(f"{pending.seq:04d}-before")
             return None
@@ -196,6 +204,7 @@ class GitWorkspace:
         )
         if self.auto_commit:
             record = self._auto_commit(record, {c.path: c.new for c in changes})
+        self._pending = self._history.pending = None
         self._history.undo.append(record)
         self._history.redo.clear()
         self._store.store(self._history)

@@ -58,6 +58,9 @@ class History:
     redo: list[TurnRecord] = field(default_factory=list)
     base: str | None = None  # first checkpoint of the session: the "session" diff starts here
     seq: int = 0  # number of checkpoints taken, used to name their refs
+    # The turn whose checkpoint is taken but which has not ended yet: kept on disk so a turn
+    # cut short by a crash can still be recorded and undone after a restart.
+    pending: dict[str, Any] | None = None
 
 
 def ref_safe(session_id: str) -> str:
@@ -101,6 +104,7 @@ class CheckpointStore:
                 redo=[TurnRecord.from_dict(d) for d in data.get("redo", [])],
                 base=data.get("base"),
                 seq=int(data.get("seq", 0)),
+                pending=data.get("pending"),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             # Someone edited or damaged the ref. Start an empty history but keep numbering after
@@ -116,6 +120,7 @@ class CheckpointStore:
             "redo": [r.to_dict() for r in history.redo],
             "base": history.base,
             "seq": history.seq,
+            "pending": history.pending,
         }
         blob = self.plumbing.write_blob(json.dumps(payload, ensure_ascii=False).encode())
         self.plumbing.update_ref(f"{self.prefix}/state", blob, reason="codeagent: history")

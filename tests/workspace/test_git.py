@@ -574,3 +574,20 @@ def test_no_checkpoints_needs_no_arguments() -> None:
     workspace = NoCheckpoints()
     assert workspace.root == Path.cwd()
     assert not workspace.undo().ok
+
+
+def test_turn_cut_short_by_a_crash_is_undoable_after_restart(repo: Path) -> None:
+    crashed = GitWorkspace.open(repo, "s")
+    crashed.before_write("t1")
+    write(repo, "src/app.py", b"half-written by a run that died\n")
+    write(repo, "partial.txt", b"partial")
+    del crashed  # no after_turn, no close: the process died mid-turn
+
+    restarted = GitWorkspace.open(repo, "s")
+    result = restarted.undo()
+    assert result.ok, result.message
+    assert set(result.files) == {"src/app.py", "partial.txt"}
+    assert (repo / "src/app.py").read_bytes() == b"print('hi')\n"
+    assert not (repo / "partial.txt").exists()
+    restarted.close()
+    assert GitWorkspace.open(repo, "s").redoable[0].turn_id == "t1"
