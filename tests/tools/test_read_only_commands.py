@@ -76,6 +76,8 @@ def test_reading_commands_are_read_only(command):
         "find . -exec rm {} ;",
         'find . "|" cat -delete',
         "sort -o out in",
+        "ls >/dev/nullx",
+        "ls 2>&1x",
         "sort --compress-program=sh big",
         "tree -o listing.txt",
         "file -C -m magic",

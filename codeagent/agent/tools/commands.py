@@ -13,7 +13,7 @@ import shlex
 from collections.abc import Callable
 
 # Redirections that write nothing: discarding output or merging stderr into stdout.
-_HARMLESS_REDIRECT = re.compile(r"(?:[12]?>>?|&>)\s*/dev/null|[12]>&[12]")
+_HARMLESS_REDIRECT = re.compile(r"(?:(?:[12]?>>?|&>)\s*/dev/null|[12]>&[12])(?=\s|$|[;&|])")
 _SEPARATORS = {"|", "&&", "||", ";"}
 
 Check = Callable[[list[str]], bool]
