@@ -175,13 +175,17 @@ class Connection:
     async def _respond(self, key: str | None, lane: Lane, payload: dict[str, Any]) -> None:
         try:
             prepared = await engine.prepare(
-                self.state, payload, self._lookup, [lane.latest] if lane.latest else []
+                self.state,
+                payload,
+                self._lookup,
+                [lane.latest] if lane.latest else [],
+                conn_id=self.conn_id,
             )
         except RequestError as err:
             self._evict_failed_parent(lane, payload)
             await self._send(err.ws_event(key))
             return
-        faults = prepared.stream_faults(self.state.faults.take_stream_faults())
+        faults = prepared.stream_faults(self.state.faults.take_stream_faults(self.conn_id))
         for raw in faults.raw_frames:
             async with self.send_lock:
                 await self.ws.send_text(raw)

@@ -79,16 +79,17 @@ async def prepare(
     body: Any,
     lookup: Lookup,
     prefix_candidates: list[ResponseRecord] = (),  # type: ignore[assignment]
+    conn_id: int | None = None,
 ) -> Prepared:
     """Validate and resolve a create request; raise ``RequestError`` for anything wrong."""
     body = validate_create(body)
-    fault = state.faults.take_error()
+    fault = state.faults.take_error(conn_id)
     if fault is not None:
         raise RequestError(fault.status, fault.code, fault.message, retry_after=fault.retry_after)
     previous_id = body.get("previous_response_id")
     parent = None
     if previous_id:
-        parent = None if state.faults.take_forget() else lookup(previous_id)
+        parent = None if state.faults.take_forget(conn_id) else lookup(previous_id)
         if parent is None:
             raise not_found(previous_id)
     new_items = expand_input(normalize_input(body.get("input")))

@@ -1,10 +1,13 @@
 """Fault injection for tests: each armed fault applies to the next matching request(s), then
-disarms. Armed from the test's thread, consumed on the server's loop, hence the lock."""
+disarms. A fault armed with ``conn_id`` only matches requests of that connection (ids as in
+``EmbeddedServer.record``). Armed from the test's thread, consumed on the server's loop, hence
+the lock."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -28,7 +31,7 @@ class StreamFaults:
 
 
 class Faults:
-    """The armed faults of one server (see the contract in the module docstring)."""
+    """The armed faults of one server."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -37,25 +40,27 @@ class Faults:
     def clear(self) -> None:
         """Disarm every fault."""
         with self._lock:
-            self._drops: list[int] = []
-            self._stalls: list[tuple[int, float]] = []
-            self._raws: list[str] = []
-            self._errors: list[ErrorFault] = []
-            self._forget = 0
+            self._drops: list[tuple[int | None, int]] = []
+            self._stalls: list[tuple[int | None, tuple[int, float]]] = []
+            self._raws: list[tuple[int | None, str]] = []
+            self._errors: list[tuple[int | None, ErrorFault]] = []
+            self._forgets: list[tuple[int | None, bool]] = []
             self._reject_status: int | None = None
             self._reject_times: int | None = 0
 
     # ------------------------------------------------------------------ arming
 
-    def drop_mid_stream(self, after_events: int = 3, times: int = 1) -> None:
+    def drop_mid_stream(
+        self, after_events: int = 3, times: int = 1, *, conn_id: int | None = None
+    ) -> None:
         """Cut the connection abruptly after ``after_events`` events of the next response(s)."""
         with self._lock:
-            self._drops += [after_events] * times
+            self._drops += [(conn_id, after_events)] * times
 
-    def forget_cached_responses(self) -> None:
+    def forget_cached_responses(self, *, conn_id: int | None = None) -> None:
         """The next continuation gets ``previous_response_not_found``."""
         with self._lock:
-            self._forget += 1
+            self._forgets.append((conn_id, True))
 
     def reject_websocket(self, status: int = 426, times: int | None = None) -> None:
         """Answer the next WebSocket handshake(s) with HTTP ``status`` (None = for ever)."""
@@ -70,21 +75,25 @@ class Faults:
         message: str = "",
         times: int = 1,
         retry_after: float | None = None,
+        *,
+        conn_id: int | None = None,
     ) -> None:
         """Answer the next request(s) with an error ``code``/``status``."""
         message = message or f"Injected error: {code}"
         with self._lock:
-            self._errors += [ErrorFault(code, status, message, retry_after)] * times
+            self._errors += [(conn_id, ErrorFault(code, status, message, retry_after))] * times
 
-    def stall(self, after_events: int, seconds: float, times: int = 1) -> None:
+    def stall(
+        self, after_events: int, seconds: float, times: int = 1, *, conn_id: int | None = None
+    ) -> None:
         """Stop sending for ``seconds`` after ``after_events`` events."""
         with self._lock:
-            self._stalls += [(after_events, seconds)] * times
+            self._stalls += [(conn_id, (after_events, seconds))] * times
 
-    def send_raw(self, text: str, times: int = 1) -> None:
+    def send_raw(self, text: str, times: int = 1, *, conn_id: int | None = None) -> None:
         """Send ``text`` as a raw frame before the next response's events."""
         with self._lock:
-            self._raws += [text] * times
+            self._raws += [(conn_id, text)] * times
 
     # ------------------------------------------------------------------ consuming
 
@@ -99,24 +108,31 @@ class Faults:
                     self._reject_status = None
             return status
 
-    def take_error(self) -> ErrorFault | None:
+    def take_error(self, conn_id: int | None = None) -> ErrorFault | None:
         with self._lock:
-            return self._errors.pop(0) if self._errors else None
+            return _take(self._errors, conn_id)
 
-    def take_forget(self) -> bool:
+    def take_forget(self, conn_id: int | None = None) -> bool:
         with self._lock:
-            if self._forget:
-                self._forget -= 1
-                return True
-            return False
+            return bool(_take(self._forgets, conn_id))
 
-    def take_stream_faults(self) -> StreamFaults:
+    def take_stream_faults(self, conn_id: int | None = None) -> StreamFaults:
         with self._lock:
             faults = StreamFaults()
-            if self._drops:
-                faults.drop_after = self._drops.pop(0)
-            if self._stalls:
-                faults.stall_after, faults.stall_seconds = self._stalls.pop(0)
-            if self._raws:
-                faults.raw_frames = (self._raws.pop(0),)
+            faults.drop_after = _take(self._drops, conn_id)
+            stall = _take(self._stalls, conn_id)
+            if stall is not None:
+                faults.stall_after, faults.stall_seconds = stall
+            raw = _take(self._raws, conn_id)
+            if raw is not None:
+                faults.raw_frames = (raw,)
             return faults
+
+
+def _take(armed: list[tuple[int | None, Any]], conn_id: int | None) -> Any:
+    """Pop the first fault meant for any connection or for ``conn_id``."""
+    for index, (target, value) in enumerate(armed):
+        if target is None or target == conn_id:
+            del armed[index]
+            return value
+    return None

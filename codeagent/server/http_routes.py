@@ -62,14 +62,14 @@ async def create_response(request: Request) -> Response:
         check_bearer(request.headers, state.api_key)
         body = await _read_json(request, state, conn_id)
         state.mark(conn_id, "create_received", None)
-        prepared = await engine.prepare(state, body, state.store.get)
+        prepared = await engine.prepare(state, body, state.store.get, conn_id=conn_id)
     except RequestError as err:
         return error_response(err)
     except Exception as exc:  # a server bug answers 500 like the real API, in the same shape
         return error_response(
             RequestError(500, "server_error", f"The server had an error: {exc!r}")
         )
-    faults = prepared.stream_faults(state.faults.take_stream_faults())
+    faults = prepared.stream_faults(state.faults.take_stream_faults(conn_id))
     if body.get("stream") is not True:
         return await _whole_response(request, state, prepared, faults)
     return EventSourceResponse(_sse(request, state, conn_id, prepared, faults), ping=15)

@@ -155,3 +155,20 @@ async def test_websockets_client_handshake_to_unknown_path_fails(responses_serve
     with pytest.raises(InvalidStatus):
         async with websockets.connect(responses_server.base_url.replace("http", "ws") + "/nope"):
             pass
+
+
+async def test_faults_can_target_one_connection(responses_server):
+    async with connect(responses_server) as first, connect(responses_server) as second:
+        completed(await turn(first, input="who am i"))
+        target = responses_server.record[-1].conn_id
+        completed(await turn(second, input="other"))
+        responses_server.faults.error("server_error", 500, conn_id=target)
+        responses_server.faults.send_raw("{junk", conn_id=target)
+        # The other connection is not affected ...
+        events = await turn(second, input="untouched")
+        assert text_of(completed(events)) == "You said: untouched"
+        # ... the targeted one is.
+        assert (await turn(first, input="x"))[-1]["status"] == 500
+        await first.send(create(input="y"))
+        assert await first.recv() == "{junk"
+        completed(await recv_turn(first))
