@@ -122,6 +122,7 @@ def test_full_auto_applies_and_runs(make_server, repo: Path, tmp_path: Path) -> 
         (["--base-url", "nohttp", "x"], {}, "base_url"),
         ([], {}, "no task given"),
         (["resume", "nonexistent", "x"], {}, "no session 'nonexistent'"),
+        (["--instructions", "/no/such/file.md", "x"], {}, "instructions file not found"),
     ],
 )
 def test_usage_and_config_errors_exit_2(
@@ -131,6 +132,8 @@ def test_usage_and_config_errors_exit_2(
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+    # nothing was started: no transcript left behind
+    assert not list((tmp_path / "state").glob("sessions/*.jsonl"))
 
 
 def test_not_a_repository_exits_2(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ from codeagent.agent.tools.commands import is_read_only
 from codeagent.config import Settings
 from codeagent.responses.errors import ResponsesError
 from codeagent.responses.events import MessageItem
-from codeagent.sessions import Session, SessionStore
+from codeagent.sessions import Session, SessionError, SessionStore
 
 _DONE = object()
 #: Streaming events are not kept in the transcript: the matching ``*Done`` events carry the text.
@@ -78,13 +78,20 @@ class Agent:
         self.session = session or SessionStore().create(self.root)
         key = settings.api_key.get_secret_value() if settings.api_key else None
         self.session.redact(key)
-        self.workspace = make_checkpoints(self.root, self.session.id, settings)
-        self.sandbox = make_sandbox(settings)
+        try:
+            self.workspace = make_checkpoints(self.root, self.session.id, settings)
+            self.sandbox = make_sandbox(settings)
+            instructions = build_instructions(
+                self.root, cwd or Path.cwd(), settings.instructions_file
+            )
+        except Exception:
+            if session is None:  # do not leave an empty transcript behind for a failed start
+                self.session.path.unlink(missing_ok=True)
+            raise
         self.rules = ApprovalRules(
             settings.approval_policy, sandboxed=self.sandbox.available, is_read_only=is_read_only
         )
         self.transport = make_transport(settings)
-        instructions = build_instructions(self.root, cwd or Path.cwd(), settings.instructions_file)
         self.conversation = Conversation(
             self.transport,
             model=settings.model,
@@ -120,7 +127,12 @@ class Agent:
         state = session.last_state()
         if state and "conversation" in state:
             current = agent.conversation
-            agent.conversation = Conversation.from_state(state["conversation"], agent.transport)
+            try:
+                agent.conversation = Conversation.from_state(state["conversation"], agent.transport)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise SessionError(
+                    f"session {session.id} cannot be resumed: its saved state is damaged ({exc})"
+                ) from None
             # The saved history with today's settings; a changed field simply resends in full.
             agent.conversation.update_settings(
                 model=current.model, instructions=current.instructions, tools=current.tools,

@@ -148,3 +148,29 @@ async def test_tool_runs_once_across_a_dropped_stream(
     assert len(outputs) >= 2  # the output was resent after the drop, the command was not re-run
     assert server.connections_opened >= 2
     assert "reconnect" in events[-1].metrics.recoveries or events[-1].metrics.recoveries
+
+
+async def test_interrupt_between_calls_keeps_done_work(
+    make_server, settings_for, repo: Path
+) -> None:
+    """Two calls in one response: the first ran, the second waits for approval when the user
+    interrupts. The first keeps its real output, the second gets the interrupted one."""
+    server = make_server(
+        Script([Episode([Step([shell(["ls"]), shell(["touch second.txt"])])], match="two")])
+    )
+
+    class Interrupting:
+        async def decide(self, request):
+            agent.interrupt()
+            await asyncio.Event().wait()
+
+    agent = Agent(settings_for(server), repo, Interrupting())
+    events = await collect(agent.submit("two calls"))
+    assert isinstance(events[-1], TurnInterrupted)
+    await collect(agent.submit("go on"))
+    await agent.close()
+    outputs = [o for o in sent_outputs(server) if o["type"] == "shell_call_output"]
+    first, second = outputs[0], outputs[1]
+    assert "app.py" in first["output"][0]["stdout"]
+    assert "interrupted by the user" in second["output"][0]["stderr"]
+    assert not (repo / "second.txt").exists()

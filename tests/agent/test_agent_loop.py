@@ -4,9 +4,11 @@ repository: patches approved and rejected, policies, session scopes, errors, res
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
-from agent_support import API_KEY, ListApprover, collect, kinds, sent_outputs
+import pytest
+from agent_support import API_KEY, ListApprover, collect, git, kinds, sent_outputs
 
 from codeagent.agent.approvals import Decision, Policy, Scope
 from codeagent.agent.events import (
@@ -30,6 +32,8 @@ from codeagent.server.script import (
     shell,
     update_plan,
 )
+from codeagent.sessions import SessionError, SessionStore
+from codeagent.workspace.git import NotAGitRepository
 
 GREET_DIFF = '@@ def greet():\n-    print("Hi")\n+    print("Hello")\n'
 
@@ -339,3 +343,46 @@ async def test_compaction_threshold_compacts_before_the_next_turn(
     assert types == ["message", "compaction", "message"]
     assert "previous_response_id" not in server.record[-1].payload
     assert any(isinstance(e, Notice) and "Compacted" in e.text for e in events)
+
+
+async def test_patch_refused_during_a_merge(make_server, settings_for, repo: Path) -> None:
+    """A merge in progress: the patch is not applied and the model is told why."""
+    git(repo, "checkout", "-q", "-b", "other")
+    (repo / "notes.txt").write_text("one\nother\n")
+    git(repo, "commit", "-qam", "other")
+    git(repo, "checkout", "-q", "main")
+    (repo / "notes.txt").write_text("one\nmain\n")
+    git(repo, "commit", "-qam", "main")
+    subprocess.run(["git", "merge", "-q", "other"], cwd=repo, capture_output=True)
+    conflicted = (repo / "notes.txt").read_text()
+    server = make_server(one_episode([apply_patch("update_file", "app.py", GREET_DIFF)]))
+    agent = Agent(settings_for(server, approval_policy="auto-edit"), repo, ListApprover())
+    events = await collect(agent.submit("edit during merge"))
+    await agent.close()
+    [output] = sent_outputs(server)
+    assert output["status"] == "failed" and "merge" in output["output"].lower()
+    assert (repo / "app.py").read_text() == 'def greet():\n    print("Hi")\n'
+    assert (repo / "notes.txt").read_text() == conflicted
+    assert isinstance(events[-1], TurnCompleted)
+
+
+async def test_damaged_saved_state_is_a_clear_resume_error(
+    make_server, settings_for, repo: Path
+) -> None:
+    server = make_server()
+    agent = Agent(settings_for(server), repo, ListApprover())
+    await collect(agent.submit("hello"))
+    await agent.close()
+    agent.session.save_state({"conversation": {"version": 99}})
+    before = agent.session.path.read_text()
+    with pytest.raises(SessionError, match="cannot be resumed"):
+        Agent.resume(settings_for(server), repo, ListApprover(), agent.session.id)
+    assert agent.session.path.read_text() == before  # nothing rewritten
+
+
+def test_failed_start_leaves_no_session(settings_for, tmp_path: Path, responses_server) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with pytest.raises(NotAGitRepository):
+        Agent(settings_for(responses_server), plain, ListApprover())
+    assert SessionStore().list() == []
