@@ -62,6 +62,7 @@ class GitPlumbing:
         self.snapshot_index = (
             self.git_dir / "codeagent" / f"{snapshot_index}.index" if snapshot_index else None
         )
+        self._seeded_from: tuple[int, int] | None = None  # user index (mtime_ns, size) at seed
         self._null_sha: str | None = None
 
     # -- running commands ---------------------------------------------------------------------
@@ -146,11 +147,16 @@ class GitPlumbing:
             with self.temp_index(seed_from_user_index=True) as env:
                 return self._snapshot(env)
         index = self.snapshot_index
-        if not index.exists():
+        user_index = self.git_dir / "index"
+        stamp = _stamp(user_index)
+        # Re-seed whenever the user's index changed (commit, checkout, rm --cached, ...): it alone
+        # says which files are tracked, e.g. force-added files that .gitignore would skip.
+        if not index.exists() or stamp != self._seeded_from:
             index.parent.mkdir(exist_ok=True)
-            user_index = self.git_dir / "index"
-            if user_index.is_file():
+            index.unlink(missing_ok=True)
+            if stamp is not None:
                 shutil.copyfile(user_index, index)
+            self._seeded_from = stamp
         try:
             return self._snapshot({"GIT_INDEX_FILE": str(index)})
         except GitCommandError:
@@ -268,6 +274,15 @@ class GitPlumbing:
         """All refs below ``prefix`` mapped to the object they point at."""
         out = self.text("for-each-ref", "--format=%(refname) %(objectname)", prefix)
         return dict(line.split(" ", 1) for line in out.splitlines() if line)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """(mtime_ns, size) of a file, or None if it does not exist."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_mtime_ns, st.st_size
 
 
 def _decode_path(raw: bytes) -> str:

@@ -591,3 +591,21 @@ def test_turn_cut_short_by_a_crash_is_undoable_after_restart(repo: Path) -> None
     assert not (repo / "partial.txt").exists()
     restarted.close()
     assert GitWorkspace.open(repo, "s").redoable[0].turn_id == "t1"
+
+
+def test_force_added_ignored_files_count_once_the_user_tracks_them(
+    repo: Path, ws: GitWorkspace
+) -> None:
+    ws.before_write("t1")
+    write(repo, "src/app.py", b"one\n")
+    ws.after_turn("t1")
+    write(repo, "keep.log", b"tracked despite *.log\n")
+    git(repo, "add", "-f", "keep.log")  # the user's index changes between turns
+    git(repo, "commit", "-q", "-m", "track a log")
+
+    ws.before_write("t2")
+    write(repo, "keep.log", b"agent rewrote it\n")
+    record = ws.after_turn("t2")
+    assert record is not None and record.files == ("keep.log",)
+    assert ws.undo().ok
+    assert (repo / "keep.log").read_bytes() == b"tracked despite *.log\n"
