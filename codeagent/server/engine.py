@@ -9,7 +9,7 @@ paced events and applies the streaming faults; the finished response is availabl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,7 +78,7 @@ async def prepare(
     state: ServerState,
     body: Any,
     lookup: Lookup,
-    prefix_candidates: list[ResponseRecord] = (),  # type: ignore[assignment]
+    prefix_candidates: Sequence[ResponseRecord] = (),
     conn_id: int | None = None,
 ) -> Prepared:
     """Validate and resolve a create request; raise ``RequestError`` for anything wrong."""
@@ -140,7 +140,7 @@ async def stream(prepared: Prepared, faults: StreamFaults) -> AsyncIterator[dict
 
 
 def _cached_tokens(
-    instructions: str | None, context: list[dict[str, Any]], candidates: list[ResponseRecord]
+    instructions: str | None, context: list[dict[str, Any]], candidates: Sequence[ResponseRecord]
 ) -> int:
     """Tokens of the longest earlier context this one starts with (what a prompt cache saves)."""
     best = 0

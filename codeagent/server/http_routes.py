@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import weakref
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sse_starlette.sse import EventSourceResponse
@@ -19,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from codeagent.server import engine, transport_abort
 from codeagent.server.auth import check_bearer
 from codeagent.server.compact import compact_window, expand_input, require_model
+from codeagent.server.faults import StreamFaults
 from codeagent.server.items import normalize_input
 from codeagent.server.requests import RequestError, bad
 from codeagent.server.state import ServerState
@@ -75,7 +77,14 @@ async def create_response(request: Request) -> Response:
     return EventSourceResponse(_sse(request, state, conn_id, prepared, faults), ping=15)
 
 
-async def _sse(request, state, conn_id, prepared, faults):
+async def _sse(
+    request: Request,
+    state: ServerState,
+    conn_id: int,
+    prepared: engine.Prepared,
+    faults: StreamFaults,
+) -> AsyncIterator[dict[str, str]]:
+    """The SSE messages of one response (``event:`` = type, ``data:`` = the JSON event)."""
     for raw in faults.raw_frames:
         yield {"data": raw}
     first_delta = True
@@ -95,7 +104,10 @@ async def _sse(request, state, conn_id, prepared, faults):
         transport_abort.abort(request.scope)
 
 
-async def _whole_response(request, state, prepared, faults) -> Response:
+async def _whole_response(
+    request: Request, state: ServerState, prepared: engine.Prepared, faults: StreamFaults
+) -> Response:
+    """``stream: false``: run the response and answer with the completed response object."""
     final = None
     try:
         async for event in engine.stream(prepared, faults):
