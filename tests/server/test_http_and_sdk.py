@@ -125,3 +125,37 @@ def test_openai_sdk_compact_round_trip(responses_server):
     client = openai.OpenAI(base_url=responses_server.base_url, api_key="sk-test")
     compacted = client.responses.compact(model="test-model", input=[user("remember me")])
     assert compacted.output[-1].type == "compaction"
+
+
+def test_openai_sdk_lane_session_routes_by_echoed_stream_id(responses_server):
+    from openai.lib.responses_websocket import ResponsesWebSocketLimits, ResponsesWebSocketSession
+
+    client = openai.OpenAI(base_url=responses_server.base_url, api_key="sk-test")
+    limits = ResponsesWebSocketLimits(
+        max_lanes=4,
+        max_events_per_lane=1000,
+        max_events=4000,
+        max_bytes_per_lane=1_000_000,
+        max_bytes=4_000_000,
+    )
+    with (
+        client.responses.connect() as conn,
+        ResponsesWebSocketSession(conn, limits=limits) as session,
+    ):
+        planner, critic = session.lane("planner"), session.lane("critic")
+        planner.send({"type": "response.create", "model": "m", "input": "plan it"})
+        critic.send({"type": "response.create", "model": "m", "input": "critique it"})
+        assert critic.get_final_response(timeout=10).output_text == "You said: critique it"
+        first = planner.get_final_response(timeout=10)
+        assert first.output_text == "You said: plan it"
+        planner.send(
+            {
+                "type": "response.create",
+                "model": "m",
+                "input": "more",
+                "previous_response_id": first.id,
+            }
+        )
+        assert planner.get_final_response(timeout=10).previous_response_id == first.id
+    lanes = [f.payload.get("stream_id") for f in responses_server.record]
+    assert lanes == ["planner", "critic", "planner"]
