@@ -45,6 +45,8 @@ def find_conflicts(root: Path, current: State, expected: State, target: State) -
         if now != want or (want is None and on_disk and not is_folder):
             if want is None:
                 reason = "was created or is present again since"
+            elif now is None and is_folder:
+                reason = "was replaced by a folder since"
             elif now is None:
                 reason = "was deleted since" if not on_disk else "is now ignored by git"
             else:

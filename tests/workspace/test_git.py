@@ -609,3 +609,15 @@ def test_force_added_ignored_files_count_once_the_user_tracks_them(
     assert record is not None and record.files == ("keep.log",)
     assert ws.undo().ok
     assert (repo / "keep.log").read_bytes() == b"tracked despite *.log\n"
+
+
+def test_undo_refuses_when_a_file_of_the_turn_became_a_folder(repo: Path, ws: GitWorkspace) -> None:
+    ws.before_write("t1")
+    write(repo, "README.md", b"agent\n")
+    ws.after_turn("t1")
+    (repo / "README.md").unlink()
+    write(repo, "README.md/user.md", b"user folder\n")
+    result = ws.undo()
+    assert not result.ok
+    assert "README.md was replaced by a folder since" in result.message
+    assert (repo / "README.md/user.md").read_bytes() == b"user folder\n"
