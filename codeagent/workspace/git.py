@@ -287,7 +287,9 @@ class GitWorkspace:
         conflicts = find_conflicts(self.root, current, expected, wanted)
         if conflicts:
             return UndoResult(
-                False, _conflict_message(verb, conflicts), tuple(c.path for c in conflicts)
+                False,
+                _conflict_message(verb, conflicts),
+                tuple(dict.fromkeys(c.path for c in conflicts)),
             )
         try:
             apply_state(self._plumbing, expected, wanted)

@@ -620,4 +620,5 @@ def test_undo_refuses_when_a_file_of_the_turn_became_a_folder(repo: Path, ws: Gi
     result = ws.undo()
     assert not result.ok
     assert "README.md was replaced by a folder since" in result.message
+    assert result.files == ("README.md",)
     assert (repo / "README.md/user.md").read_bytes() == b"user folder\n"
