@@ -35,9 +35,15 @@ IGNORED = {"cache.log"}
 CONTENTS = st.one_of(
     st.sampled_from([b"", b"one\n", b"two\n", b"\0\xff\x00binary"]), st.binary(max_size=12)
 )
-FileState = tuple[bytes, bool]  # content, executable
+# ("file", content, executable) or ("link", target, False)
+FileState = tuple[str, bytes, bool]
+LINK_TARGETS = [b"a.txt", b"missing target", b"../outside the repo"]
 OPS = st.lists(
-    st.tuples(st.sampled_from(["write", "delete", "chmod"]), st.sampled_from(PATHS), CONTENTS),
+    st.tuples(
+        st.sampled_from(["write", "write", "delete", "chmod", "link"]),
+        st.sampled_from(PATHS),
+        st.one_of(CONTENTS, st.sampled_from(LINK_TARGETS)),
+    ),
     min_size=1,
     max_size=4,
 )
@@ -95,19 +101,27 @@ class CheckpointMachine(RuleBasedStateMachine):
     def _apply(self, ops: list[tuple[str, str, bytes]]) -> None:
         for kind, rel, content in ops:
             path = self.root / rel
-            if kind == "write":
+            old = self.model.get(rel)
+            if kind in ("write", "link"):
                 path.parent.mkdir(parents=True, exist_ok=True)
+                if old and old[0] == "link":
+                    path.unlink()  # never write through a link into its target
+            if kind == "write":
                 path.write_bytes(content)
-                executable = self.model.get(rel, (b"", False))[1]
+                executable = bool(old and old[0] == "file" and old[2])
                 path.chmod(0o755 if executable else 0o644)
-                self.model[rel] = (content, executable)
-            elif kind == "delete" and rel in self.model:
+                self.model[rel] = ("file", content, executable)
+            elif kind == "link":
+                target = content if content in LINK_TARGETS else LINK_TARGETS[0]
+                path.unlink(missing_ok=True)
+                path.symlink_to(os.fsdecode(target))
+                self.model[rel] = ("link", target, False)
+            elif kind == "delete" and old:
                 path.unlink()
                 del self.model[rel]
-            elif kind == "chmod" and rel in self.model:
-                content, executable = self.model[rel]
-                path.chmod(0o644 if executable else 0o755)
-                self.model[rel] = (content, not executable)
+            elif kind == "chmod" and old and old[0] == "file":
+                path.chmod(0o644 if old[2] else 0o755)
+                self.model[rel] = ("file", old[1], not old[2])
 
     def _git_state(self) -> tuple[str, str, str, str]:
         index = self.root / ".git" / "index"
@@ -128,8 +142,12 @@ class CheckpointMachine(RuleBasedStateMachine):
             for name in files:
                 full = Path(dirpath, name)
                 rel = full.relative_to(self.root).as_posix()
-                if rel != ".gitignore":
-                    found[rel] = (full.read_bytes(), os.access(full, os.X_OK))
+                if rel == ".gitignore":
+                    continue
+                if full.is_symlink():
+                    found[rel] = ("link", os.fsencode(os.readlink(full)), False)
+                else:
+                    found[rel] = ("file", full.read_bytes(), os.access(full, os.X_OK))
         return found
 
     # -- rules --------------------------------------------------------------------------------
