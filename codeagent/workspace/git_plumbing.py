@@ -29,6 +29,7 @@ CHECKPOINT_IDENTITY = {
     "GIT_COMMITTER_EMAIL": "codeagent@localhost",
 }
 
+_MAX_ERROR = 600  # characters of git's stderr kept in an error message
 GITLINK_MODE = "160000"
 SYMLINK_MODE = "120000"
 
@@ -98,8 +99,10 @@ class GitPlumbing:
             except git.GitCommandNotFound as exc:  # pragma: no cover - git is a hard dependency
                 raise GitCommandError("git is not installed or not on PATH") from exc
         if check and status != 0:
-            detail = err.strip() if isinstance(err, str) else str(err)
-            raise GitCommandError(f"git {args[0]} failed: {detail or f'exit status {status}'}")
+            detail = err.decode("utf-8", "replace") if isinstance(err, bytes) else str(err)
+            detail = detail.strip()[-_MAX_ERROR:] or f"exit status {status}"
+            name = args[2] if args[:1] == ("-c",) else args[0]
+            raise GitCommandError(f"git {name} failed: {detail}")
         return out if isinstance(out, bytes) else str(out).encode()
 
     def text(self, *args: str, env: Mapping[str, str] | None = None) -> str:
