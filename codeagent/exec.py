@@ -102,15 +102,23 @@ class ExecApprover:
 
 
 class Printer:
-    """Writes events for a human: the answer on stdout, activity on stderr."""
+    """Writes events for a human: activity on stderr; on stdout the answer, streamed live when
+    ``live`` (a terminal), else only the final message (so ``exec ... > answer.md`` holds it)."""
 
-    def __init__(self, out: TextIO, err: TextIO):
+    def __init__(self, out: TextIO, err: TextIO, *, live: bool):
         self.out, self.err = out, err
+        self.live = live
         self._streamed: set[str] = set()
         self._at_line_start = True
 
     def show(self, event: AgentEvent) -> None:
-        if isinstance(event, TextDelta):
+        if isinstance(event, (TextDelta, TextDone)) and not self.live:
+            return
+        if isinstance(event, TurnCompleted) and not self.live:
+            self._write(event.final_text)
+            if not self._at_line_start:
+                self._write("\n")
+        elif isinstance(event, TextDelta):
             self._streamed.add(event.item_id)
             self._write(event.delta)
         elif isinstance(event, TextDone):
@@ -139,8 +147,17 @@ class Printer:
             self._at_line_start = text.endswith("\n")
 
 
+def _ignore_cancelled(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    """An interrupt cancels helper futures nobody awaits any more; that is expected, not an
+    error to print over the user's terminal. Everything else goes to asyncio's handler."""
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
+
+
 async def _drive(agent, task: str, json_lines: bool) -> int:
-    printer = Printer(sys.stdout, sys.stderr)
+    asyncio.get_running_loop().set_exception_handler(_ignore_cancelled)
+    printer = Printer(sys.stdout, sys.stderr, live=sys.stdout.isatty())
     code = EXIT_FAILED
     if json_lines:
         _json_line({"kind": "session", "session_id": agent.session.id})

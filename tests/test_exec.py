@@ -189,3 +189,37 @@ def test_demo_end_to_end_fixes_fizz_buzz(make_server, tmp_path: Path) -> None:
     assert after.returncode == 0, after.stderr
     [transcript] = (tmp_path / "state" / "sessions").glob("*.jsonl")
     assert '"turn_completed"' in transcript.read_text()
+
+
+def test_sigint_interrupts_cleanly(make_server, repo: Path, tmp_path: Path) -> None:
+    """Ctrl-C while a command runs: exit 130, the command's process group is gone, and the
+    saved conversation answers the interrupted call."""
+    import signal
+
+    server = make_server(Script([Episode([Step([shell(["touch started && sleep 60"])])])]))
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("CODEAGENT_", "OPENAI_"))
+    }
+    environment.update(CODEAGENT_STATE_DIR=str(tmp_path / "state"), OPENAI_API_KEY=KEY)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "codeagent", "exec", "--full-auto", "--base-url", server.base_url,
+         "wait a minute"],
+        cwd=repo, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        import time
+
+        while not (repo / "started").exists():  # the command is running
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err, err
+    [transcript] = (tmp_path / "state" / "sessions").glob("*.jsonl")
+    states = [json.loads(line) for line in transcript.read_text().splitlines()]
+    state = [s for s in states if s.get("type") == "state"][-1]["state"]["conversation"]
+    assert "interrupted by the user" in json.dumps(state["items"][-1])
