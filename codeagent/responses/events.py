@@ -67,7 +67,9 @@ class MessageItem(OutputItem):
     def text(self) -> str:
         """The concatenated ``output_text`` (or ``input_text``) parts."""
         return "".join(
-            str(p.get("text", "")) for p in self.content if p.get("type") in ("output_text", "input_text")
+            str(p.get("text", ""))
+            for p in self.content
+            if p.get("type") in ("output_text", "input_text")
         )
 
 
@@ -295,7 +297,9 @@ class ReasoningSummaryTextDone(ServerEvent):
 
 
 class FunctionCallArgumentsDelta(ServerEvent):
-    type: Literal["response.function_call_arguments.delta"] = "response.function_call_arguments.delta"
+    type: Literal["response.function_call_arguments.delta"] = (
+        "response.function_call_arguments.delta"
+    )
     item_id: str
     output_index: int
     delta: str

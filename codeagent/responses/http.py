@@ -5,6 +5,8 @@ turns reuse the kept-alive TCP (and TLS) connection.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -25,6 +27,8 @@ from codeagent.responses.events import ErrorEvent, ServerEvent, parse_event
 from codeagent.responses.requests import http_body
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: How long to wait for the end of the body after the terminal event before giving up on reuse.
+DRAIN_TIMEOUT = 1.0
 
 
 class HttpResponses:
@@ -66,7 +70,8 @@ class HttpResponses:
                     await response.aread()
                     raise _http_error(response)
                 try:
-                    async for sse in source.aiter_sse():
+                    stream = source.aiter_sse()
+                    async for sse in stream:
                         if not sse.data or sse.data == "[DONE]":
                             continue
                         event = _decode(sse.data)
@@ -74,6 +79,7 @@ class HttpResponses:
                             raise _error_event(event)
                         yield event
                         if event.is_terminal:
+                            await _drain(stream)
                             return
                 except SSEError as exc:
                     raise WireFormatError(
@@ -116,6 +122,16 @@ class HttpResponses:
     async def close(self) -> None:
         """Close the kept-alive connections."""
         await self._client.aclose()
+
+
+async def _drain(stream: AsyncIterator[Any]) -> None:
+    """Read what follows the terminal event to the end of the body, so httpx can put the
+    connection back in its pool (keep-alive); a server that keeps the stream open just costs
+    that connection."""
+    with contextlib.suppress(TimeoutError, httpx.HTTPError, SSEError):
+        async with asyncio.timeout(DRAIN_TIMEOUT):
+            async for _ in stream:
+                pass
 
 
 def _decode(data: str) -> ServerEvent:

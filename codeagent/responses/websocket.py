@@ -149,8 +149,11 @@ class WebSocketConnection:
                 except websockets.ConnectionClosed as exc:
                     raise ConnectionClosed(f"The WebSocket closed before sending: {exc}") from None
                 while True:
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+                    # cancellation that races with an already-queued event.
                     try:
-                        item = await asyncio.wait_for(queue.get(), idle_timeout)
+                        async with asyncio.timeout(idle_timeout):
+                            item = await queue.get()
                     except TimeoutError:
                         raise IdleTimeout(
                             f"No event from the server for {idle_timeout:g} s; "

@@ -142,6 +142,7 @@ async def test_same_loop_over_http_sends_full_input_and_ends_identically(make_se
     frames = create_frames(http_server)
     assert len(frames) == TOOL_TURNS + 1
     assert {f.transport for f in frames} == {"http"}
+    assert len({f.conn_id for f in frames}) == 1, "HTTP keep-alive: one TCP connection"
     for turn, frame in enumerate(frames):
         assert "previous_response_id" not in frame.payload
         # user message + (call, output) per previous turn: the whole history every time.

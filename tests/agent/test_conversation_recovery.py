@@ -371,3 +371,30 @@ async def test_idle_http_stream_is_abandoned_and_retried(make_server, closing):
     await call(conv)
     assert conv.last_metrics.recoveries == ("idle_timeout",)
     assert_consistent(conv, 1)
+
+
+async def test_cancelling_the_consumer_mid_stream_records_nothing(make_server, closing):
+    steps = [
+        Step([text("a long answer " * 40), function_call("lookup", {})], tokens_per_second=200)
+    ]
+    server = make_server(script=Script([Episode(steps)]))
+    conv = conversation_for(server)
+    closing(conv)
+    conv.add_user_message("go")
+    streaming = asyncio.Event()
+
+    async def consume() -> None:
+        async for event in conv.run():
+            if getattr(event, "type", "").endswith(".delta"):
+                streaming.set()
+
+    task = asyncio.create_task(consume())
+    await streaming.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert len(conv.items) == 1 and conv.last_response_id is None
+    server.script = script()
+    await call(conv)  # usable again, on a new socket
+    assert conv.transport.connections_opened == 2
+    assert_consistent(conv, 1)

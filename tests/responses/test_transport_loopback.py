@@ -226,10 +226,15 @@ async def test_ensure_fresh_rotates_an_old_connection(responses_server):
 
 async def test_connection_negotiates_compression_and_accepts_frames_over_1_mib(make_server):
     from codeagent.responses.websocket import WebSocketConnection
-    from codeagent.server.script import Episode, Script, Step, text
+    from codeagent.server.script import Episode, Script, Step, apply_patch
 
-    big = "word " * 300_000  # ~1.5 MB: above the websockets default max_size of 1 MiB
-    server = make_server(script=Script([Episode([Step([text(big)])])]))
+    # ~1.5 MB in one item; apply_patch_call items travel whole (no deltas), so the done and
+    # completed frames are each above the websockets default max_size of 1 MiB.
+    big = "+" + "x" * 99 + "\n"
+    big = big * 15_000
+    server = make_server(
+        script=Script([Episode([Step([apply_patch("create_file", "big.txt", big)])])])
+    )
     connection = await WebSocketConnection.open(server.base_url, "sk-test", connection_id=1)
     try:
         assert "permessage-deflate" in connection.extensions
