@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from codeagent.workspace.git import (
+    GitCommandError,
     GitWorkspace,
     NoCheckpoints,
     NotAGitRepository,
@@ -18,6 +19,7 @@ from codeagent.workspace.git import (
     WorkspaceError,
     open_workspace,
 )
+from codeagent.workspace.git_plumbing import GitPlumbing
 
 
 @pytest.fixture(autouse=True)
@@ -622,3 +624,35 @@ def test_undo_refuses_when_a_file_of_the_turn_became_a_folder(repo: Path, ws: Gi
     assert "README.md was replaced by a folder since" in result.message
     assert result.files == ("README.md",)
     assert (repo / "README.md/user.md").read_bytes() == b"user folder\n"
+
+
+def test_a_write_failing_half_way_puts_everything_back(
+    repo: Path, ws: GitWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws.before_write("t1")
+    write(repo, "created.txt", b"agent\n")
+    write(repo, "src/app.py", b"agent\n")
+    ws.after_turn("t1")
+    snapshot = tree_state(repo)
+
+    # Inject one failure after the removals already happened (e.g. a full disk).
+    real_run = GitPlumbing.run
+    failures = []
+
+    def failing_run(self: GitPlumbing, *args: str, **kwargs: object) -> bytes:
+        if args[0] == "checkout-index" and not failures:
+            failures.append(args)
+            raise GitCommandError("git checkout-index failed: No space left on device")
+        return real_run(self, *args, **kwargs)
+
+    monkeypatch.setattr(GitPlumbing, "run", failing_run)
+    result = ws.undo()
+    assert failures
+    assert not result.ok
+    assert "left as they were" in result.message and "No space left" in result.message
+    assert tree_state(repo) == snapshot
+    assert len(ws.history) == 1
+
+    monkeypatch.setattr(GitPlumbing, "run", real_run)
+    assert ws.undo().ok
+    assert not (repo / "created.txt").exists()
