@@ -85,3 +85,17 @@ async def test_a_failing_backend_gives_server_error_and_the_connection_survives(
         assert text_of(completed(await turn(ws, input="fine"))) == "backend saw 1 items"
     r = httpx.post(server.base_url + "/responses", json={"model": "m", "input": "explode"})
     assert r.status_code == 500 and r.json()["error"]["code"] == "server_error"
+
+
+async def test_server_side_sockets_send_without_nagle_delay(responses_server):
+    """Events are small frames sent in bursts; without TCP_NODELAY the second one waited for the
+    client's delayed ACK."""
+    import socket
+
+    from codeagent.server.transport_abort import SCOPE_KEY
+
+    async with connect(responses_server) as ws:
+        completed(await turn(ws, input="x"))
+        (connection,) = responses_server.state.open_connections()
+        sock = connection.ws.scope[SCOPE_KEY].get_extra_info("socket")
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
