@@ -161,6 +161,9 @@ async def run_command(
         _kill_group(process)
         readers.cancel()
         with contextlib.suppress(BaseException):
+            # Collect the readers' cancellation too, or asyncio logs it as never retrieved.
+            await asyncio.gather(readers, return_exceptions=True)
+        with contextlib.suppress(BaseException):
             await asyncio.shield(process.wait())
         raise
     code = process.returncode
