@@ -79,6 +79,7 @@ class GitWorkspace:
 
     def __init__(self, repo: git.Repo, session_id: str, *, auto_commit: bool = False) -> None:
         self._plumbing = GitPlumbing(repo, snapshot_index=ref_safe(session_id))
+        self._plumbing.remove_stale_temp_indexes()
         self._store = CheckpointStore(self._plumbing, session_id)
         self._history: History = self._store.load()
         self._pending: _Pending | None = None

@@ -7,9 +7,11 @@ NUL-separated (``-z``) so spaces, newlines and non-ASCII names survive unchanged
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -181,6 +183,14 @@ class GitPlumbing:
         # rather than silently leave a hole that undo would later "restore" as deleted.
         self.run("add", "-A", "--", ".", env=env)
         return self.text("write-tree", env=env)
+
+    def remove_stale_temp_indexes(self, older_than: float = 3600.0) -> None:
+        """Delete temporary index files a killed process left behind (only ours, only old ones)."""
+        cutoff = time.time() - older_than
+        for leftover in self.git_dir.glob("codeagent-*.index*"):
+            with contextlib.suppress(OSError):
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
 
     def drop_snapshot_index(self) -> None:
         """Delete the private snapshot index (it is only a cache)."""

@@ -656,3 +656,15 @@ def test_a_write_failing_half_way_puts_everything_back(
     monkeypatch.setattr(GitPlumbing, "run", real_run)
     assert ws.undo().ok
     assert not (repo / "created.txt").exists()
+
+
+def test_opening_cleans_up_old_temporary_indexes_only(repo: Path) -> None:
+    old = repo / ".git" / "codeagent-deadbeef.index"
+    fresh = repo / ".git" / "codeagent-cafe.index"
+    old.write_bytes(b"left by a killed process")
+    fresh.write_bytes(b"in use by another process right now")
+    os.utime(old, (1_000_000_000, 1_000_000_000))
+    GitWorkspace.open(repo, "s").close()
+    assert not old.exists()
+    assert fresh.exists()
+    assert (repo / ".git" / "index").exists()
