@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -39,6 +40,23 @@ PING_TIMEOUT = 20.0
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 _DEFAULT_LANE = ""
+
+
+class _RedactAuthorization(logging.Filter):
+    """websockets logs every handshake header at DEBUG; keep the API key out of those logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                "Bearer [redacted]" if isinstance(a, str) and a.startswith("Bearer ") else a
+                for a in record.args
+            )
+        return True
+
+
+#: The logger handed to websockets (protocol debug output), with the key redacted.
+WIRE_LOGGER = logging.getLogger("codeagent.responses.websocket.wire")
+WIRE_LOGGER.addFilter(_RedactAuthorization())
 
 
 def websocket_url(base_url: str) -> str:
@@ -101,6 +119,7 @@ class WebSocketConnection:
                 ping_interval=PING_INTERVAL,
                 ping_timeout=PING_TIMEOUT,
                 close_timeout=2.0,
+                logger=WIRE_LOGGER,
                 # A proxy from the environment must not capture a loopback server.
                 proxy=None if host in LOOPBACK_HOSTS else True,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import pytest
 
@@ -262,3 +263,16 @@ async def test_one_lane_runs_one_response_at_a_time_in_order(responses_server):
     end_first = order.index("first:end")
     assert set(order[: end_first + 1]) == {"first", "first:end"}
     assert order[-1] == "second:end"
+
+
+async def test_debug_logging_of_the_handshake_never_shows_the_key(make_server, caplog):
+    server = make_server(api_key=SECRET)
+    caplog.set_level(logging.DEBUG)
+    transport = Transport(server.base_url, SECRET, mode="websocket")
+    try:
+        events = await collect(transport, body())
+    finally:
+        await transport.close()
+    assert isinstance(events[-1], ResponseCompleted)
+    assert "Authorization" in caplog.text  # the headers were logged...
+    assert SECRET not in caplog.text  # ...without the key
