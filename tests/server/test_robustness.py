@@ -99,3 +99,15 @@ async def test_server_side_sockets_send_without_nagle_delay(responses_server):
         (connection,) = responses_server.state.open_connections()
         sock = connection.ws.scope[SCOPE_KEY].get_extra_info("socket")
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+
+
+def test_starting_on_a_busy_port_raises_and_leaves_nothing_running(make_server):
+    from codeagent.server.embedded import EmbeddedServer
+
+    busy = make_server()
+    with pytest.raises(OSError):
+        EmbeddedServer(port=busy.port).start()
+    assert (
+        httpx.post(busy.base_url + "/responses", json={"model": "m", "input": "x"}).status_code
+        == 200
+    )
