@@ -1,9 +1,9 @@
 """Session transcripts: one append-only JSONL file per session under the platform state directory.
 
 Line kinds (``type``): ``session`` (the header: id, repository root, creation time), ``event``
-(an ``AgentEvent`` as a dict, streaming deltas left out) and ``state`` (the conversation state
-after a turn; the last one wins on resume). Secrets registered with ``Session.redact`` never reach
-the file: every line is checked before it is written.
+(an ``AgentEvent`` as a dict, streaming deltas left out) and ``state_saved`` (a turn ended and
+the conversation state beside the transcript, ``<id>.state.json``, was replaced). Secrets
+registered with ``Session.redact`` never reach either file: all text is checked before writing.
 """
 
 from __future__ import annotations
@@ -78,9 +78,24 @@ class Session:
         """Record an agent event (a dict from ``event_to_dict``)."""
         self.append({"type": "event", "at": time.time(), "event": event})
 
+    @property
+    def state_path(self) -> Path:
+        """Where the newest conversation state lives (beside the transcript)."""
+        return self.path.with_suffix(".state.json")
+
     def save_state(self, state: dict[str, Any]) -> None:
-        """Record the conversation state; ``last_state`` returns the newest one."""
-        self.append({"type": "state", "at": time.time(), "state": state})
+        """Replace the saved conversation state (atomically: a crash keeps the previous one).
+
+        The state is a separate file, not a transcript line, so a long session does not write
+        its whole history again after every turn.
+        """
+        text = json.dumps(state, ensure_ascii=False, default=_json_default)
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        temporary = self.state_path.with_suffix(".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, self.state_path)
+        self.append({"type": "state_saved", "at": time.time()})
 
     def entries(self) -> list[dict[str, Any]]:
         """Every readable line. A damaged line (e.g. cut by a crash) is skipped, not fatal."""
@@ -104,8 +119,15 @@ class Session:
 
     def last_state(self) -> dict[str, Any] | None:
         """The newest saved conversation state, or None when no turn completed yet."""
-        states = [e["state"] for e in self.entries() if e.get("type") == "state"]
-        return states[-1] if states else None
+        try:
+            state = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise SessionError(
+                f"the saved state of session {self.id} is unreadable: {exc}"
+            ) from None
+        return state if isinstance(state, dict) else None
 
 
 class SessionStore:

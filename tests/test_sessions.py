@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,9 @@ def test_create_append_load_roundtrip(tmp_path: Path) -> None:
     assert again.root == str(repo.resolve())
     assert [e["kind"] for e in again.events()] == ["turn_started", "text_done"]
     assert again.last_state() == {"items": [1, 2]}
-    # append-only: every line is still there
+    # append-only: every line is still there; the state lives beside it, replaced each time
     assert len(again.path.read_text().splitlines()) == 5
+    assert json.loads(again.state_path.read_text()) == {"items": [1, 2]}
 
 
 def test_list_filters_by_root_and_titles(tmp_path: Path) -> None:
@@ -75,7 +77,7 @@ def test_redacted_secret_never_written(tmp_path: Path) -> None:
     session.redact("sk-very-secret-123")
     session.append_event({"kind": "error", "message": "auth failed for sk-very-secret-123"})
     session.save_state({"headers": {"Authorization": "Bearer sk-very-secret-123"}})
-    text = session.path.read_text()
+    text = session.path.read_text() + session.state_path.read_text()
     assert "sk-very-secret-123" not in text
     assert "[redacted]" in text
 
@@ -86,3 +88,13 @@ def test_default_directory_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert store.directory == tmp_path / "st" / "sessions"
     session = store.create(tmp_path)
     assert session.path.parent == tmp_path / "st" / "sessions"
+
+
+def test_unreadable_state_is_a_clear_error(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path)
+    session = store.create(tmp_path)
+    assert session.last_state() is None
+    session.state_path.write_text("{broken")
+    with pytest.raises(SessionError, match="unreadable"):
+        store.load(session.id).last_state()
+    assert session.state_path.read_text() == "{broken"  # left for the user to inspect
