@@ -54,6 +54,8 @@ SETTINGS_FIELDS = (
     "extra",
 )
 
+ENCRYPTED_REASONING = "reasoning.encrypted_content"
+
 #: A server-suggested wait longer than this is not waited out; the error goes to the user.
 MAX_RETRY_AFTER = 120.0
 
@@ -167,11 +169,18 @@ class Conversation:
             "tools": self.tools,
             "store": self.store,
             "reasoning": self.reasoning,
-            "include": self.include,
+            "include": self._include(),
             "context_management": self.context_management,
         }
         fields.update(self.extra)
         return {k: v for k, v in fields.items() if v is not None}
+
+    def _include(self) -> list[str] | None:
+        """``include`` as given; by default, with ``store=false``, ask for encrypted reasoning,
+        without which a full resend (after a reconnect, or over HTTP) loses the reasoning."""
+        if self.include is not None:
+            return self.include
+        return None if self.store else [ENCRYPTED_REASONING]
 
     def update_settings(self, **fields: Any) -> None:
         """Change request fields (``model``, ``instructions``, ``tools``, ``store``, ...). The

@@ -292,3 +292,17 @@ async def test_rewriting_earlier_history_breaks_the_chain(make_server):
     finally:
         await conversation.transport.close()
     assert "previous_response_id" not in create_frames(server)[-1].payload
+
+
+async def test_store_false_asks_for_encrypted_reasoning_unless_told_otherwise(responses_server):
+    transport = Transport(responses_server.base_url, "sk-test", mode="http")
+    try:
+        default = Conversation(transport, model="m", instructions="", tools=[])
+        assert default.settings()["include"] == ["reasoning.encrypted_content"]
+        assert "instructions" not in default.settings()  # empty instructions are left out
+        stored = Conversation(transport, model="m", instructions="", tools=[], store=True)
+        assert "include" not in stored.settings()
+        explicit = Conversation(transport, model="m", instructions="", tools=[], include=[])
+        assert explicit.settings()["include"] == []
+    finally:
+        await transport.close()

@@ -398,3 +398,25 @@ async def test_cancelling_the_consumer_mid_stream_records_nothing(make_server, c
     await call(conv)  # usable again, on a new socket
     assert conv.transport.connections_opened == 2
     assert_consistent(conv, 1)
+
+
+async def test_full_resend_carries_encrypted_reasoning_without_server_ids(make_server, closing):
+    from codeagent.server.script import reasoning
+
+    steps = [
+        Step([reasoning("Thinking it over."), function_call("lookup", {"i": i})]) for i in range(3)
+    ]
+    server = make_server(script=Script([Episode(steps)]))
+    conv = conversation_for(server)
+    closing(conv)
+    conv.add_user_message("go")
+    await call(conv)
+    recorded = [i for i in conv.items if i["type"] == "reasoning"]
+    assert recorded and recorded[0].get("encrypted_content")
+    server.faults.forget_cached_responses()
+    await next_call(conv)
+    resent = creates(server)[-1].payload["input"]
+    sent_reasoning = [i for i in resent if i["type"] == "reasoning"]
+    assert sent_reasoning[0]["encrypted_content"] == recorded[0]["encrypted_content"]
+    assert all("id" not in i for i in resent)
+    assert_consistent(conv, 2)
