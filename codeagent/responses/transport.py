@@ -167,6 +167,7 @@ class Transport:
     async def stream(self, body: dict[str, Any]) -> AsyncIterator[ServerEvent]:
         """Send one ``response.create`` and yield its typed events up to and including the
         terminal one. Errors are raised as the typed errors of ``responses.errors``."""
+        self.last_bytes_sent = 0  # nothing sent yet (a failed connect sends nothing)
         if self.active == "websocket":
             ws = self._ws
             if ws is None or ws.closed or ws.expired:
