@@ -86,8 +86,13 @@ def run_group_isolated(name: str, smoke: bool, timeout: float) -> list[Section]:
     started = time.monotonic()
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=REPO)
-    except subprocess.TimeoutExpired:
-        return _not_measured(name, f"the `{name}` benchmark did not finish within {timeout:.0f} s")
+    except subprocess.TimeoutExpired as exc:
+        progress = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
+        progress = progress or (exc.stderr or "")
+        reason = f"the `{name}` benchmark did not finish within {timeout:.0f} s"
+        if progress.strip():
+            reason += f"; its last progress lines:\n\n```\n{progress.strip()[-800:]}\n```"
+        return _not_measured(name, reason)
     elapsed = time.monotonic() - started
     marker = "@@SECTIONS@@"
     if proc.returncode != 0 or marker not in proc.stdout:
