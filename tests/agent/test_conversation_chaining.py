@@ -306,3 +306,19 @@ async def test_store_false_asks_for_encrypted_reasoning_unless_told_otherwise(re
         assert explicit.settings()["include"] == []
     finally:
         await transport.close()
+
+
+async def test_a_second_concurrent_call_is_refused(responses_server):
+    conversation = make_conversation(responses_server)
+    conversation.add_user_message("hi")
+    try:
+        first = conversation.run()
+        await first.__anext__()  # the first call is streaming
+        with pytest.raises(RuntimeError, match="already running"):
+            async for _ in conversation.run():
+                pass
+        async for _ in first:
+            pass
+        assert conversation.last_output  # the first call finished normally
+    finally:
+        await conversation.transport.close()

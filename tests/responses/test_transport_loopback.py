@@ -276,3 +276,22 @@ async def test_debug_logging_of_the_handshake_never_shows_the_key(make_server, c
     assert isinstance(events[-1], ResponseCompleted)
     assert "Authorization" in caplog.text  # the headers were logged...
     assert SECRET not in caplog.text  # ...without the key
+
+
+async def test_no_server_is_a_clear_error_in_each_mode(make_server):
+    from codeagent.responses.errors import ConnectionClosed, HandshakeFailed
+
+    server = make_server()
+    base_url = server.base_url
+    server.stop()  # nothing listens on that port any more
+    ws_only = Transport(base_url, "sk-test", mode="websocket", connect_timeout=2)
+    auto = Transport(base_url, "sk-test", mode="auto", connect_timeout=2)
+    try:
+        with pytest.raises(HandshakeFailed, match="Could not open a WebSocket"):
+            await collect(ws_only, body())
+        with pytest.raises(ConnectionClosed, match="HTTP connection failed"):
+            await collect(auto, body())
+        assert auto.fell_back and "handshakes failed" in auto.fallback_reason
+    finally:
+        await ws_only.close()
+        await auto.close()
