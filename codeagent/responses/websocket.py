@@ -188,9 +188,11 @@ class WebSocketConnection:
                         if isinstance(error, ConnectionLimitReached):
                             self.expired = True
                         raise error
+                    # Set before yielding: a consumer that stops at the terminal event has
+                    # left nothing unfinished on the socket.
+                    finished = item.is_terminal
                     yield item
-                    if item.is_terminal:
-                        finished = True
+                    if finished:
                         return
             finally:
                 self._lanes.pop(key, None)

@@ -295,3 +295,17 @@ async def test_no_server_is_a_clear_error_in_each_mode(make_server):
     finally:
         await ws_only.close()
         await auto.close()
+
+
+async def test_stopping_at_the_terminal_event_keeps_the_socket(responses_server):
+    transport = Transport(responses_server.base_url, "sk-test", mode="websocket")
+    try:
+        for text in ("one", "two"):
+            events = transport.stream(body(text))
+            async for event in events:
+                if event.is_terminal:
+                    break
+            await events.aclose()
+    finally:
+        await transport.close()
+    assert transport.connections_opened == 1
