@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from codeagent.agent.approvals import ApprovalNeeded, Approver, Policy
+from codeagent.agent.approvals import Approver, Policy
 from codeagent.agent.assembly import (
     make_checkpoints,
     make_sandbox,
@@ -38,6 +38,7 @@ from codeagent.agent.events import (
     TurnStarted,
     event_to_dict,
 )
+from codeagent.agent.failures import error_event, not_run_note
 from codeagent.agent.instructions import build_instructions
 from codeagent.agent.metrics import UsageTotals, sum_metrics
 from codeagent.agent.policy import ApprovalRules
@@ -51,7 +52,6 @@ from codeagent.agent.tool_calls import (
 )
 from codeagent.agent.tools.commands import is_read_only
 from codeagent.config import Settings
-from codeagent.responses.errors import ResponsesError
 from codeagent.responses.events import MessageItem
 from codeagent.sessions import Session, SessionError, SessionStore
 
@@ -182,18 +182,10 @@ class Agent:
             if not self._interrupting:
                 raise  # the consumer went away: nobody to tell
             self._emit(TurnInterrupted())
-        except ApprovalNeeded as exc:
-            self._answer_unanswered("not run: the turn stopped because approval was needed")
+        except Exception as exc:  # the user sees a message; the app and the conversation survive
+            self._answer_unanswered(not_run_note(exc))
             self._finish(turn_id, text)
-            self._emit(AgentError(str(exc), code="approval_needed"))
-        except ResponsesError as exc:
-            self._answer_unanswered()
-            self._finish(turn_id, text)
-            self._emit(AgentError(exc.message, code=exc.code or type(exc).__name__))
-        except Exception as exc:  # a bug or a broken disk: the user sees it, the app survives
-            self._answer_unanswered()
-            self._finish(turn_id, text)
-            self._emit(AgentError(f"Internal error: {type(exc).__name__}: {exc}", code="internal"))
+            self._emit(error_event(exc))
         finally:
             if self._queue is not None:
                 self._queue.put_nowait(_DONE)
