@@ -386,3 +386,57 @@ def test_failed_start_leaves_no_session(settings_for, tmp_path: Path, responses_
     with pytest.raises(NotAGitRepository):
         Agent(settings_for(responses_server), plain, ListApprover())
     assert SessionStore().list() == []
+
+
+async def test_patch_escaping_the_repository_is_refused(
+    make_server, settings_for, repo: Path
+) -> None:
+    server = make_server(one_episode([apply_patch("create_file", "../escape.txt", "+out\n")]))
+    approver = ListApprover()
+    agent = Agent(settings_for(server, approval_policy="full-auto"), repo, approver)
+    events = await collect(agent.submit("write outside"))
+    await agent.close()
+    assert not (repo.parent / "escape.txt").exists()
+    assert approver.requests == []
+    [output] = sent_outputs(server)
+    assert output["status"] == "failed" and "escape.txt" in output["output"]
+    assert isinstance(events[-1], TurnCompleted)
+
+
+async def test_only_selected_hunks_are_applied(make_server, settings_for, repo: Path) -> None:
+    lines = [f"line {i}" for i in range(1, 21)]
+    (repo / "long.txt").write_text("\n".join(lines) + "\n")
+    git(repo, "add", "long.txt")
+    git(repo, "commit", "-qm", "long file")
+    diff = (
+        "@@\n line 1\n-line 2\n+LINE TWO\n line 3\n"
+        "@@\n line 17\n-line 18\n+LINE EIGHTEEN\n line 19\n"
+    )
+    server = make_server(one_episode([apply_patch("update_file", "long.txt", diff)]))
+    approver = ListApprover(Decision(True, selected_hunks={"long.txt": frozenset({1})}))
+    agent = Agent(settings_for(server), repo, approver)
+    await collect(agent.submit("edit two places"))
+    await agent.close()
+    assert approver.requests[0].hunks == {"long.txt": 2}
+    text_after = (repo / "long.txt").read_text()
+    assert "LINE EIGHTEEN" in text_after and "line 2\n" in text_after
+    assert "LINE TWO" not in text_after
+    [output] = sent_outputs(server)
+    assert "only some of the hunks" in output["output"]
+
+
+async def test_resume_with_store_chains_to_the_stored_response(
+    make_server, settings_for, repo: Path
+) -> None:
+    server = make_server()
+    settings = settings_for(server, store=True)
+    agent = Agent(settings, repo, ListApprover())
+    first = await collect(agent.submit("stored turn"))
+    await agent.close()
+    resumed = Agent.resume(settings, repo, ListApprover(), agent.session.id)
+    events = await collect(resumed.submit("continue"))
+    await resumed.close()
+    assert isinstance(events[-1], TurnCompleted)
+    payload = server.record[-1].payload
+    assert payload["previous_response_id"] == first[-1].metrics.response_id
+    assert "stored turn" not in json.dumps(payload["input"])  # only the new message was sent
