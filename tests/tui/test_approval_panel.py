@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Footer, Input
+from textual.worker import WorkerCancelled
 
 from codeagent.agent.approvals import ApprovalRequest, Decision, Scope
 from codeagent.tui.themes import load_themes
@@ -71,7 +72,13 @@ class Host(App[None]):
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    # A theme change cancels and restarts the highlighting worker; wait for the one that runs.
+    while True:
+        try:
+            await pilot.app.workers.wait_for_complete()
+            break
+        except WorkerCancelled:
+            await pilot.pause()
     await pilot.pause()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
+from textual.worker import WorkerCancelled
 
 from codeagent.tui.themes import load_themes
 from codeagent.tui.widgets.diff_view import DIFF_CSS_PATH, DiffView
@@ -61,7 +62,13 @@ class Host(App[None]):
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+    # A theme change cancels and restarts the highlighting worker; wait for the one that runs.
+    while True:
+        try:
+            await pilot.app.workers.wait_for_complete()
+            break
+        except WorkerCancelled:
+            await pilot.pause()
     await pilot.pause()
 
 
@@ -136,7 +143,7 @@ async def test_theme_switch_rehighlights_with_the_new_syntax_style():
         await settle(pilot)
         light = keyword_colour()
         assert dark != light
-        assert len(app.prepared) == 2
+        assert len(app.prepared) == 1  # re-coloured, not re-parsed
         # Navigation and selection survive the re-render.
         assert view.current_hunk == 1 and view.selected_hunks["app.py"] == {0}
 

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from codeagent.tui.widgets.diff_model import DiffParseError, parse_unified_diff
-from codeagent.tui.widgets.diff_rows import build_layout, sanitize
+from codeagent.tui.widgets.diff_rows import (
+    build_layout,
+    highlight_batches,
+    highlight_hunks,
+    sanitize,
+)
 
 TWO_FILES = """\
 diff --git a/src/fizz.py b/src/fizz.py
@@ -128,7 +133,7 @@ def test_bad_diffs_raise_with_the_line(text: str, message: str):
 
 
 def test_layout_rows_hunk_refs_and_highlighting():
-    layout = build_layout(parse_unified_diff(TWO_FILES), "one-dark")
+    layout = build_layout(parse_unified_diff(TWO_FILES))
     kinds = [row.kind for row in layout.rows]
     assert kinds[:3] == ["file", "hunk", "context"]
     assert kinds.count("hunk") == 3 and kinds.count("file") == 2
@@ -138,29 +143,47 @@ def test_layout_rows_hunk_refs_and_highlighting():
         ("notes.txt", 0),
     ]
     assert layout.rows[layout.hunks[1].row].kind == "hunk"
+    assert layout.number_width == 3
+    colours = highlight_hunks(layout, range(3), "one-dark")
+    code_rows = {i for i, r in enumerate(layout.rows) if r.kind in ("context", "added", "removed")}
+    assert set(colours) == code_rows
     # The keyword "def" in a .py file gets a different colour from the identifier after it.
-    first_code = layout.rows[2]
-    assert first_code.text == "def fizz_buzz(n):"
-    colours = {seg.text.strip(): seg.style.color for seg in first_code.segments if seg.text.strip()}
-    assert colours["def"] is not None and colours["def"] != colours["fizz_buzz"]
+    assert layout.rows[2].text == "def fizz_buzz(n):"
+    by_text = {seg.text.strip(): seg.style.color for seg in colours[2] if seg.text.strip()}
+    assert by_text["def"] is not None and by_text["def"] != by_text["fizz_buzz"]
+    # Each segment list spells out the row's text exactly.
+    for i in code_rows:
+        assert "".join(seg.text for seg in colours[i]) == layout.rows[i].text
     # Plain text files are not coloured token by token.
-    notes_rows = [r for r in layout.rows if r.file_index == 1 and r.kind == "removed"]
-    assert all(len(r.segments) <= 1 for r in notes_rows)
+    notes_rows = [i for i, r in enumerate(layout.rows) if r.file_index == 1 and r.kind == "removed"]
+    assert all(len(colours[i]) <= 1 for i in notes_rows)
 
 
 def test_multiline_string_is_coloured_across_lines():
     diff = '--- a/m.py\n+++ b/m.py\n@@ -1,3 +1,3 @@\n x = """\n-old\n+new\n """\n'
-    rows = build_layout(parse_unified_diff(diff), "one-dark").rows
-    string_colour = rows[2].segments[-1].style.color  # the opening """
-    added = next(r for r in rows if r.kind == "added")
-    assert added.segments[0].style.color == string_colour
+    layout = build_layout(parse_unified_diff(diff))
+    colours = highlight_hunks(layout, [0], "one-dark")
+    string_colour = colours[2][-1].style.color  # the opening """
+    added = next(i for i, r in enumerate(layout.rows) if r.kind == "added")
+    removed = next(i for i, r in enumerate(layout.rows) if r.kind == "removed")
+    assert colours[added][0].style.color == string_colour
+    assert colours[removed][0].style.color == string_colour
+
+
+def test_highlight_batches_start_at_the_visible_row_and_cover_every_hunk():
+    body = "".join(f"@@ -{n * 10 + 1},1 +{n * 10 + 1},1 @@\n-a\n+b\n" for n in range(30))
+    layout = build_layout(parse_unified_diff(f"--- a/x.py\n+++ b/x.py\n{body}"))
+    batches = highlight_batches(layout, first_row=layout.hunks[12].row + 1, batch_lines=10)
+    flat = [n for batch in batches for n in batch]
+    assert flat[0] == 12 and sorted(flat) == list(range(30))
+    assert all(len(batch) <= 4 for batch in batches)  # 3 rows per hunk, about 10 rows a batch
 
 
 def test_control_characters_cannot_reach_the_terminal():
     diff = "--- a/x.txt\n+++ b/x.txt\n@@ -1 +1 @@\n-a\n+\x1b[31mred\x07\tend\x9b\n"
-    rows = build_layout(parse_unified_diff(diff), "one-dark").rows
-    added = next(r for r in rows if r.kind == "added")
-    rendered = "".join(seg.text for seg in added.segments)
+    layout = build_layout(parse_unified_diff(diff))
+    added = next(i for i, r in enumerate(layout.rows) if r.kind == "added")
+    rendered = "".join(seg.text for seg in highlight_hunks(layout, [0], "one-dark")[added])
     assert "\x1b" not in rendered and "\x07" not in rendered and "\x9b" not in rendered
-    assert rendered == "␛[31mred␇   end\ufffd"  # the tab fills to column 12
+    assert rendered == layout.rows[added].text == "␛[31mred␇   end\ufffd"  # tab to column 12
     assert sanitize("a\tb") == "a   b"

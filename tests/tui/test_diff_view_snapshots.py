@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+from textual.worker import WorkerCancelled
 
 from codeagent.agent.approvals import ApprovalRequest
 from codeagent.tui.themes import load_themes
@@ -74,8 +76,20 @@ class Host(App[None]):
         self.theme = self.start_theme
 
 
-async def _settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
+async def _settle(pilot, footer_shows: str = "Approve") -> None:
+    """Wait for highlighting, then for the footer to show a key (it recomposes later)."""
+    # A theme change cancels and restarts the highlighting worker; wait for the one that runs.
+    while True:
+        try:
+            await pilot.app.workers.wait_for_complete()
+            break
+        except WorkerCancelled:
+            await pilot.pause()
+    await pilot.pause()
+    for _ in range(100):
+        if any(key.description == footer_shows for key in pilot.app.query(FooterKey)):
+            break
+        await pilot.pause()
     await pilot.pause()
 
 
@@ -114,7 +128,7 @@ def test_command_scope_choice(snap_compare):
     async def run_before(pilot) -> None:
         await _settle(pilot)
         await pilot.press("a")
-        await pilot.pause()
+        await _settle(pilot, footer_shows="Back")
 
     app = Host(request, "solarized", cwd="/home/user/project", sandbox="sandbox: bubblewrap")
     assert snap_compare(app, terminal_size=(90, 20), run_before=run_before)

@@ -57,7 +57,6 @@ class Row:
     old_no: int | None = None
     new_no: int | None = None
     text: str = ""
-    segments: tuple[Segment, ...] = ()
 
     @property
     def cell_length(self) -> int:
@@ -78,13 +77,14 @@ class HunkRef:
 
 @dataclass(frozen=True)
 class DiffLayout:
-    """Everything the widget draws for one diff under one syntax style."""
+    """The rows of one diff and where its files and hunks start (colours are separate)."""
 
     files: list[FileDiff]
     rows: list[Row]
     hunks: list[HunkRef]
     file_rows: list[int]
     max_width: int
+    number_width: int = 3
 
 
 @lru_cache(maxsize=64)
@@ -136,35 +136,18 @@ def _highlight_lines(lines: list[str], lexer: Lexer, style_name: str) -> list[tu
     return [tuple(segments) for segments in result]
 
 
-def _hunk_rows(
-    hunk: Hunk, file_index: int, hunk_index: int, lexer: Lexer, style_name: str
-) -> Iterator[Row]:
-    texts = [sanitize(line.text) for line in hunk.lines]
-    old_ids = [i for i, line in enumerate(hunk.lines) if line.kind in ("context", "removed")]
-    new_ids = [i for i, line in enumerate(hunk.lines) if line.kind in ("context", "added")]
-    segments: dict[int, tuple[Segment, ...]] = {}
-    old_hl = _highlight_lines([texts[i] for i in old_ids], lexer, style_name)
-    new_hl = _highlight_lines([texts[i] for i in new_ids], lexer, style_name)
-    segments.update(zip(old_ids, old_hl, strict=True))
-    segments.update(zip(new_ids, new_hl, strict=True))  # context lines take the new side
+def _hunk_rows(hunk: Hunk, file_index: int, hunk_index: int) -> Iterator[Row]:
     yield Row("hunk", file_index, hunk_index, text=sanitize(hunk.header))
-    for i, line in enumerate(hunk.lines):
+    for line in hunk.lines:
         if line.kind == "note":
-            yield Row("nonewline", file_index, hunk_index, text=f"\\ {texts[i]}")
-            continue
-        yield Row(
-            line.kind,
-            file_index,
-            hunk_index,
-            line.old_no,
-            line.new_no,
-            texts[i],
-            segments.get(i, ()),
-        )
+            yield Row("nonewline", file_index, hunk_index, text=f"\\ {sanitize(line.text)}")
+        else:
+            text = sanitize(line.text)
+            yield Row(line.kind, file_index, hunk_index, line.old_no, line.new_no, text)
 
 
-def build_layout(files: Iterable[FileDiff], style_name: str) -> DiffLayout:
-    """Lay out and highlight ``files`` with the pygments style ``style_name``."""
+def build_layout(files: Iterable[FileDiff]) -> DiffLayout:
+    """Lay out ``files`` as rows (fast; colours come later from ``highlight_hunks``)."""
     files = list(files)
     rows: list[Row] = []
     hunks: list[HunkRef] = []
@@ -176,10 +159,59 @@ def build_layout(files: Iterable[FileDiff], style_name: str) -> DiffLayout:
         rows.append(Row("file", file_index, text=sanitize(file.path)))
         for note in file.notes:
             rows.append(Row("note", file_index, text=sanitize(note)))
-        lexer = lexer_for(file.path)
         for index_in_file, hunk in enumerate(file.hunks):
             start = len(rows)
-            rows.extend(_hunk_rows(hunk, file_index, len(hunks), lexer, style_name))
+            rows.extend(_hunk_rows(hunk, file_index, len(hunks)))
             hunks.append(HunkRef(file_index, file.path, index_in_file, start, len(rows)))
     max_width = max((row.cell_length for row in rows), default=0)
-    return DiffLayout(files, rows, hunks, file_rows, max_width)
+    biggest = max((max(r.old_no or 0, r.new_no or 0) for r in rows), default=0)
+    return DiffLayout(files, rows, hunks, file_rows, max_width, max(3, len(str(biggest))))
+
+
+def highlight_hunks(
+    layout: DiffLayout, numbers: Iterable[int], style_name: str
+) -> dict[int, tuple[Segment, ...]]:
+    """Syntax colours for the code rows of the hunks ``numbers``: row index -> segments.
+
+    Each hunk is lexed as its old text (context and removed lines) and its new text (context
+    and added lines), so multi-line strings and comments are coloured as in the file; a side
+    with no changed lines is skipped, which halves the work for new and deleted files.
+    """
+    result: dict[int, tuple[Segment, ...]] = {}
+    for number in numbers:
+        ref = layout.hunks[number]
+        lexer = lexer_for(ref.path)
+        rows = range(ref.row, ref.end_row)
+        kinds = {layout.rows[i].kind for i in rows}
+        sides = []
+        if "removed" in kinds:
+            sides.append(("context", "removed"))
+        if "added" in kinds or "removed" not in kinds:
+            sides.append(("context", "added"))  # last, so context lines take the new side
+        for side in sides:
+            ids = [i for i in rows if layout.rows[i].kind in side]
+            texts = [layout.rows[i].text for i in ids]
+            result.update(zip(ids, _highlight_lines(texts, lexer, style_name), strict=True))
+    return result
+
+
+def highlight_batches(
+    layout: DiffLayout, first_row: int, batch_lines: int = 400
+) -> list[list[int]]:
+    """Hunk numbers in batches of about ``batch_lines`` rows, those from ``first_row`` first.
+
+    The widget highlights batch by batch, so what is on screen gets its colours first and a
+    huge diff never holds the app up.
+    """
+    start = next((n for n, ref in enumerate(layout.hunks) if ref.end_row > first_row), 0)
+    order = list(range(start, len(layout.hunks))) + list(range(start))
+    batches: list[list[int]] = []
+    size = batch_lines
+    for number in order:
+        ref = layout.hunks[number]
+        if size >= batch_lines:
+            batches.append([])
+            size = 0
+        batches[-1].append(number)
+        size += ref.end_row - ref.row
+    return batches

@@ -26,7 +26,14 @@ from textual.strip import Strip
 
 from codeagent.tui.themes import syntax_style_for
 from codeagent.tui.widgets.diff_model import DiffParseError, parse_unified_diff
-from codeagent.tui.widgets.diff_rows import DiffLayout, Row, build_layout, sanitize
+from codeagent.tui.widgets.diff_rows import (
+    DiffLayout,
+    Row,
+    build_layout,
+    highlight_batches,
+    highlight_hunks,
+    sanitize,
+)
 
 DIFF_CSS_PATH = Path(__file__).with_name("diff.tcss")
 """Styles for DiffView and ApprovalPanel; apps add this to their ``CSS_PATH``."""
@@ -41,10 +48,9 @@ _STATUS_LABELS = {
 _SIGNS = {"added": "+", "removed": "-", "context": " "}
 
 
-def _prepare(diff: str, hunk_counts: dict[str, int] | None, style: str) -> DiffLayout:
-    """Parse and highlight (runs in a worker thread)."""
-    files = parse_unified_diff(diff, set(hunk_counts or ()))
-    return build_layout(files, style)
+def _prepare(diff: str, hunk_counts: dict[str, int] | None) -> DiffLayout:
+    """Parse and lay out (runs in a worker thread)."""
+    return build_layout(parse_unified_diff(diff, set(hunk_counts or ())))
 
 
 def _error_layout(diff: str, error: Exception) -> DiffLayout:
@@ -85,7 +91,7 @@ class DiffView(ScrollView, can_focus=True):
         Binding("space", "toggle_hunk", "Toggle hunk", id="diff.toggle_hunk"),
     ]
 
-    current_hunk: reactive[int] = reactive(0, bindings=True, always_update=True)
+    current_hunk: reactive[int] = reactive(0, always_update=True)
 
     class Prepared(Message):
         """The diff has been parsed and highlighted and is on screen."""
@@ -128,6 +134,10 @@ class DiffView(ScrollView, can_focus=True):
         self._layout: DiffLayout | None = None
         self._skipped: set[int] = set()
         self._style_name = ""
+        # Row index -> syntax-coloured segments for the current style; ``_old_segments`` keeps
+        # the previous style's colours on screen until the new ones are ready (no flash).
+        self._segments: dict[int, tuple[Segment, ...]] = {}
+        self._old_segments: dict[int, tuple[Segment, ...]] = {}
         self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
         self.error: str | None = None
 
@@ -154,6 +164,7 @@ class DiffView(ScrollView, can_focus=True):
         self._hunk_counts = dict(hunk_counts) if hunk_counts else None
         self._skipped.clear()
         self._layout = None
+        self._segments, self._old_segments = {}, {}
         self.current_hunk = 0
         if self.is_mounted:
             self._rebuild(reset_scroll=True)
@@ -183,7 +194,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def _theme_changed(self, _theme: str) -> None:
         self._cache.clear()
-        if self._layout is not None and syntax_style_for(self.app.theme) != self._style_name:
+        if syntax_style_for(self.app.theme) != self._style_name:
             self._rebuild(reset_scroll=False)
 
     def notify_style_update(self) -> None:
@@ -192,31 +203,53 @@ class DiffView(ScrollView, can_focus=True):
         super().notify_style_update()
 
     def _rebuild(self, *, reset_scroll: bool) -> None:
-        self._prepare_worker(self._diff, self._hunk_counts, syntax_style_for(self.app.theme))
+        # Re-parse only for a new diff; a theme change keeps the layout and re-colours it.
+        layout = None if reset_scroll else self._layout
+        style = syntax_style_for(self.app.theme)
+        self._prepare_worker(self._diff, self._hunk_counts, style, layout)
         if reset_scroll:
             self.scroll_to(0, 0, animate=False, immediate=True)
 
     @work(exclusive=True, group="diff-prepare", exit_on_error=False, description="highlight diff")
     async def _prepare_worker(
-        self, diff: str, hunk_counts: dict[str, int] | None, style: str
+        self,
+        diff: str,
+        hunk_counts: dict[str, int] | None,
+        style: str,
+        layout: DiffLayout | None,
     ) -> None:
-        error: str | None = None
-        try:
-            layout = await asyncio.to_thread(_prepare, diff, hunk_counts, style)
-        except DiffParseError as exc:
-            error = str(exc)
-            layout = _error_layout(diff, exc)
-        self._apply_layout(layout, style, error)
+        """Parse off the message loop, show the rows, then colour them batch by batch."""
+        if layout is None:
+            error: str | None = None
+            try:
+                layout = await asyncio.to_thread(_prepare, diff, hunk_counts)
+            except DiffParseError as exc:
+                error = str(exc)
+                layout = _error_layout(diff, exc)
+            self._apply_layout(layout, error)
+        if style != self._style_name:
+            self._old_segments = {**self._old_segments, **self._segments}
+            self._segments = {}
+            self._style_name = style
+        done = set(self._segments)
+        for batch in highlight_batches(layout, self.scroll_offset.y):
+            todo = [n for n in batch if layout.hunks[n].row + 1 not in done]
+            if todo:
+                colours = await asyncio.to_thread(highlight_hunks, layout, todo, style)
+                self._segments.update(colours)
+                self._cache.clear()
+                self.refresh()
+        self._old_segments = {}
 
-    def _apply_layout(self, layout: DiffLayout, style: str, error: str | None) -> None:
+    def _apply_layout(self, layout: DiffLayout, error: str | None) -> None:
         self._layout = layout
-        self._style_name = style
         self.error = error
         self._cache.clear()
         self.virtual_size = Size(self._gutter_width() + layout.max_width + 1, len(layout.rows))
         if layout.hunks:
             self.current_hunk = min(self.current_hunk, len(layout.hunks) - 1)
         self.refresh()
+        self.refresh_bindings()  # the hunk keys work only when there are hunks
         self.post_message(self.Prepared(self, error))
 
     # -- navigation and selection ---------------------------------------------------------------
@@ -273,10 +306,7 @@ class DiffView(ScrollView, can_focus=True):
         return 1 + 2 * self._number_width() + 4
 
     def _number_width(self) -> int:
-        if self._layout is None:
-            return 3
-        biggest = max((max(r.old_no or 0, r.new_no or 0) for r in self._layout.rows), default=0)
-        return max(3, len(str(biggest)))
+        return self._layout.number_width if self._layout else 3
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -298,11 +328,13 @@ class DiffView(ScrollView, can_focus=True):
         key = (index, scroll_x, width, current, skipped, self.has_focus)
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._render_row(row, scroll_x, width, current, skipped)
+            strip = self._render_row(index, row, scroll_x, width, current, skipped)
             self._cache[key] = strip
         return strip
 
-    def _render_row(self, row: Row, scroll_x: int, width: int, current: bool, skip: bool) -> Strip:
+    def _render_row(
+        self, row_index: int, row: Row, scroll_x: int, width: int, current: bool, skip: bool
+    ) -> Strip:
         style = self.get_component_rich_style
         if row.kind == "file":
             return self._file_header(row, width)
@@ -338,7 +370,9 @@ class DiffView(ScrollView, can_focus=True):
         if row.kind == "nonewline":
             segments: list[Segment] = [Segment(row.text, style("diff-view--note"))]
         else:
-            segments = list(row.segments)
+            index = row_index
+            found = self._segments.get(index) or self._old_segments.get(index)
+            segments = list(found) if found else [Segment(row.text)]
         code = Strip(segments).crop_extend(scroll_x, scroll_x + code_width, None)
         code = code.apply_style(kind_style)
         return Strip.join([Strip([marker, gutter]), code])
