@@ -6,6 +6,8 @@ code, from pytest-asyncio tests and from inside a Textual app.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import socket
 import ssl
@@ -30,6 +32,31 @@ class _DenialLogFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.getMessage() != "ASGI callable returned without completing handshake."
+
+
+class _WakeableServer(uvicorn.Server):
+    """uvicorn's server, whose main loop can be woken from another thread, so ``stop()`` does
+    not wait for the next 0.1 s tick (tests start and stop many servers)."""
+
+    _wake: asyncio.Event | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    async def main_loop(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 0.1)
+
+    def request_exit(self) -> None:
+        """Ask the server to stop now (thread-safe)."""
+        self.should_exit = True
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed
+                loop.call_soon_threadsafe(wake.set)
 
 
 def _quiet_denials() -> None:
@@ -62,7 +89,7 @@ class EmbeddedServer:
         self.host = host
         self.port = port
         self.ssl_context = ssl_context
-        self._server: uvicorn.Server | None = None
+        self._server: _WakeableServer | None = None
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -93,7 +120,7 @@ class EmbeddedServer:
             timeout_graceful_shutdown=2,
             ssl_context_factory=(lambda _config, _default: context) if context else None,
         )
-        self._server = uvicorn.Server(config)
+        self._server = _WakeableServer(config)
         self._thread = threading.Thread(
             target=self._server.run,
             kwargs={"sockets": [sock]},
@@ -117,7 +144,7 @@ class EmbeddedServer:
     def stop(self) -> None:
         """Stop serving (open connections are closed) and wait for the thread to end."""
         if self._server is not None:
-            self._server.should_exit = True
+            self._server.request_exit()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._thread = None
