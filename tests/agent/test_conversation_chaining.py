@@ -125,6 +125,7 @@ async def test_25_turn_tool_loop_over_websocket_sends_only_new_items(make_server
     assert last.bytes_sent * 5 < last.bytes_full_resend
     assert sum(m.bytes_sent for m in metrics) * 5 < sum(m.bytes_full_resend for m in metrics)
     assert last.time_to_created is not None and last.input_tokens > 0
+    assert 0 < last.cached_tokens <= last.input_tokens  # usage details are read, not dropped
 
 
 async def test_same_loop_over_http_sends_full_input_and_ends_identically(make_server):

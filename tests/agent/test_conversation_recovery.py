@@ -413,6 +413,7 @@ async def test_full_resend_carries_encrypted_reasoning_without_server_ids(make_s
     await call(conv)
     recorded = [i for i in conv.items if i["type"] == "reasoning"]
     assert recorded and recorded[0].get("encrypted_content")
+    assert conv.last_metrics.reasoning_tokens > 0
     server.faults.forget_cached_responses()
     await next_call(conv)
     resent = creates(server)[-1].payload["input"]
