@@ -1,4 +1,12 @@
 """The Responses API on the wire: WebSocket mode, HTTP/SSE, typed events and errors.
 
 Knows nothing about tools, git or the UI.
+
+- ``events``: pydantic models of server events and output items (unknown types pass through).
+- ``errors``: typed errors and the mapping from API error payloads to them.
+- ``requests``: request bodies, their WebSocket/HTTP encodings and byte counts, the chaining
+  signature (non-input fields).
+- ``websocket``: one connection to ``{base_url}/responses``; a reader task routes events to lanes.
+- ``http``: ``POST /responses`` streamed as SSE and ``POST /responses/compact``, keep-alive.
+- ``transport``: ``Transport`` -- mode ``auto|websocket|http``, fallback, reconnect, rotation.
 """
