@@ -12,13 +12,18 @@ from tests.tui.test_app_flows import finish, panel, send
 SIZE = (120, 34)
 
 
-def pin(app) -> None:
-    """Freeze everything that differs between runs."""
+async def pin(pilot, app) -> None:
+    """Freeze everything that differs between runs, then let every pending repaint happen."""
     bar = app.status_bar
     bar.ttft, bar.total_time = 0.42, 1.5
     bar.bytes_sent, bar.bytes_full = 2048, 8192
     bar.input_tokens, bar.cached_tokens, bar.output_tokens, bar.context_tokens = 1200, 800, 64, 1264
     app.prompt.cursor_blink = False
+    app.prompt.refresh()  # the prompt moved when the menu opened; repaint it at its final place
+    app.screen.refresh(layout=True)
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
 
 
 def test_main_screen_after_an_answer(snap_compare, make_app) -> None:
@@ -30,7 +35,7 @@ def test_main_screen_after_an_answer(snap_compare, make_app) -> None:
     async def run_before(pilot) -> None:
         await send(pilot, app, "hello there")
         await finish(pilot, app)
-        pin(app)
+        await pin(pilot, app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -43,7 +48,7 @@ def test_patch_awaiting_approval(snap_compare, make_app) -> None:
     async def run_before(pilot) -> None:
         await send(pilot, app, "patch it")
         await until(pilot, lambda: panel(app) is not None and panel(app).diff_view.prepared, "diff")
-        pin(app)
+        await pin(pilot, app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -55,7 +60,7 @@ def test_slash_command_menu(snap_compare, make_app) -> None:
     async def run_before(pilot) -> None:
         app.prompt.focus()
         await pilot.press("/")
-        pin(app)
+        await pin(pilot, app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -69,6 +74,6 @@ def test_light_theme(snap_compare, make_app) -> None:
         await finish(pilot, app)
         await send(pilot, app, "/theme light")
         await until(pilot, lambda: app.theme == "light", "theme switch")
-        pin(app)
+        await pin(pilot, app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

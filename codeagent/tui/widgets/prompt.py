@@ -42,7 +42,9 @@ class PromptArea(TextArea):
             return self.prompt
 
     def __init__(self, menu: CompletionMenu | None = None, **kwargs) -> None:
-        super().__init__(soft_wrap=True, show_line_numbers=False, **kwargs)
+        super().__init__(
+            soft_wrap=True, show_line_numbers=False, highlight_cursor_line=False, **kwargs
+        )
         self.menu = menu
         self.sent_history: list[str] = []
         self._history_index: int | None = None
