@@ -224,3 +224,47 @@ def test_sigint_interrupts_cleanly(make_server, repo: Path, tmp_path: Path) -> N
     [saved] = (tmp_path / "state" / "sessions").glob("*.state.json")
     state = json.loads(saved.read_text())["conversation"]
     assert "interrupted by the user" in json.dumps(state["items"][-1])
+
+
+@pytest.mark.parametrize(
+    ("answers", "applied", "reason_sent"),
+    [("y\n", True, None), ("n\nplease keep Hi\n", False, "please keep Hi")],
+)
+def test_terminal_approval(
+    make_server, repo: Path, tmp_path: Path, answers: str, applied: bool, reason_sent: str | None
+) -> None:
+    """With a terminal on stdin, ``ask`` asks there: yes applies, no sends the reason."""
+    import pty
+
+    server = make_server(
+        Script([Episode([Step([apply_patch("update_file", "app.py", GREET_DIFF)])])])
+    )
+    controller, terminal = pty.openpty()
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("CODEAGENT_", "OPENAI_"))
+    }
+    environment.update(CODEAGENT_STATE_DIR=str(tmp_path / "state"), OPENAI_API_KEY=KEY)
+    try:
+        os.write(controller, answers.encode())  # the terminal buffers the typed lines
+        result = subprocess.run(
+            [sys.executable, "-m", "codeagent", "exec", "--base-url", server.base_url, "edit"],
+            cwd=repo, env=environment, stdin=terminal, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert result.returncode == 0, result.stderr
+    assert "Apply Edit app.py?" in result.stderr
+    changed = (repo / "app.py").read_text() != 'def greet():\n    print("Hi")\n'
+    assert changed is applied
+    [output] = [
+        item
+        for frame in server.record
+        for item in frame.payload.get("input", [])
+        if item.get("type") == "apply_patch_call_output"
+    ]
+    if reason_sent:
+        assert reason_sent in output["output"] and output["status"] == "failed"
+    else:
+        assert output["status"] == "completed"
