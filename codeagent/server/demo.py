@@ -9,7 +9,9 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
+from codeagent.server import items as conv
 from codeagent.server.script import (
     Episode,
     Script,
@@ -78,6 +80,12 @@ Changed files: `fizzbuzz/core.py`, `tests/test_core.py`.
 
 
 PLAN = ["Explore the repository", "Reproduce the failure", "Fix the bug", "Verify the fix"]
+
+
+FOLLOW_UP = (
+    "The demo is complete: `fizz_buzz` is fixed and all tests pass. Use `/undo` to restore the "
+    "bug, or start a new session to watch the demo again."
+)
 
 
 def _plan(done: int, active: bool = True) -> list[tuple[str, str]]:
@@ -162,10 +170,27 @@ def demo_script(
     tokens_per_second: float | None = TOKENS_PER_SECOND,
 ) -> Script:
     """The demo script at the given pace (the defaults look alive in the TUI)."""
-    return Script(
+    return DemoScript(
         [Episode(demo_steps(first_token_delay, tokens_per_second))],
         default_reply="Ask me to fix the bug in this repository.",
     )
+
+
+class DemoScript(Script):
+    """The demo plays once per conversation: a later message in the same conversation gets a
+    short answer instead of the whole fix again."""
+
+    def choose(self, input_items: list[dict[str, Any]]) -> Step:
+        last_user = conv.last_user_index(input_items)
+        earlier = input_items[:last_user] if last_user is not None else []
+        if any(conv.is_model_item(item) for item in earlier):
+            return Step([text(FOLLOW_UP)], self.pace[0], self.pace[1])
+        return super().choose(input_items)
+
+    @property
+    def pace(self) -> tuple[float, float | None]:
+        steps = self.episodes[0].steps if self.episodes else []
+        return (steps[0].first_token_delay, steps[0].tokens_per_second) if steps else (0.0, None)
 
 
 DEMO_SCRIPT = demo_script()

@@ -180,3 +180,20 @@ async def test_function_tool_variants_get_function_calls(tmp_path, make_server):
             )
         )
     assert out["output"][-1]["type"] == "shell_call"
+
+
+def test_demo_answers_a_follow_up_message_briefly_instead_of_replaying():
+    script = demo_script(0.0, None)
+    first = script.choose([user("fix it")])
+    assert first.items[-1].data["name"] == "update_plan"
+    done = [
+        user("fix it"),
+        {
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": "Fixed."}],
+        },
+        user("thanks!"),
+    ]
+    (reply,) = script.choose(done).items
+    assert reply.kind == "text" and "demo is complete" in reply.data["text"]
