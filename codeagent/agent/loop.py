@@ -116,6 +116,7 @@ class Agent:
         self._task: asyncio.Task[None] | None = None
         self._interrupting = False
         self._sandbox_warned = False
+        self._transcript_broken = False
         self._transport_state = "connecting"
 
     @classmethod
@@ -259,7 +260,10 @@ class Agent:
         except Exception as exc:  # keep the conversation even when git fails
             self._emit(AgentError(f"Could not record the turn's changes: {exc}", fatal=False))
             record = None
-        self.session.save_state({"conversation": self.conversation.to_state()})
+        try:
+            self.session.save_state({"conversation": self.conversation.to_state()})
+        except OSError as exc:
+            self._emit(AgentError(f"Could not save the session state: {exc}", fatal=False))
         return record
 
     async def _maybe_compact(self) -> None:
@@ -277,7 +281,14 @@ class Agent:
         data = event_to_dict(event)
         if event.kind not in _NOT_RECORDED:
             self._transcript.append(data)
-            self.session.append_event(data)
+            try:
+                self.session.append_event(data)
+            except OSError as exc:  # a full disk must not stop the work; say so once
+                if not self._transcript_broken:
+                    self._transcript_broken = True
+                    warning = Notice("warning", f"The session transcript cannot be written: {exc}")
+                    if self._queue is not None:
+                        self._queue.put_nowait(warning)
         if self._queue is not None:
             self._queue.put_nowait(event)
 

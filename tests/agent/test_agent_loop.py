@@ -440,3 +440,21 @@ async def test_resume_with_store_chains_to_the_stored_response(
     payload = server.record[-1].payload
     assert payload["previous_response_id"] == first[-1].metrics.response_id
     assert "stored turn" not in json.dumps(payload["input"])  # only the new message was sent
+
+
+async def test_unwritable_transcript_warns_once_and_work_goes_on(
+    make_server, settings_for, repo: Path
+) -> None:
+    server = make_server(one_episode([shell(["ls"])]))
+    agent = Agent(settings_for(server), repo, ListApprover())
+    # Make both session files impossible to write (a directory where the file should be).
+    agent.session.path.unlink()
+    agent.session.path.mkdir()
+    agent.session.state_path.mkdir()
+    events = await collect(agent.submit("list files"))
+    await agent.close()
+    warnings = [e for e in events if isinstance(e, Notice) and "transcript" in e.text]
+    assert len(warnings) == 1
+    assert any(isinstance(e, AgentError) and not e.fatal for e in events)
+    assert isinstance(events[-1], TurnCompleted) and events[-1].tool_calls == 1
+    assert any(e["kind"] == "turn_completed" for e in agent.transcript)  # kept in memory
