@@ -10,8 +10,8 @@ import pytest
 from codeagent.tui.widgets.diff_model import DiffParseError, parse_unified_diff
 from codeagent.tui.widgets.diff_rows import (
     build_layout,
-    highlight_batches,
     highlight_hunks,
+    next_batch,
     sanitize,
 )
 
@@ -170,13 +170,15 @@ def test_multiline_string_is_coloured_across_lines():
     assert colours[removed][0].style.color == string_colour
 
 
-def test_highlight_batches_start_at_the_visible_row_and_cover_every_hunk():
+def test_next_batch_starts_at_the_visible_row_and_skips_coloured_hunks():
     body = "".join(f"@@ -{n * 10 + 1},1 +{n * 10 + 1},1 @@\n-a\n+b\n" for n in range(30))
     layout = build_layout(parse_unified_diff(f"--- a/x.py\n+++ b/x.py\n{body}"))
-    batches = highlight_batches(layout, first_row=layout.hunks[12].row + 1, batch_lines=10)
-    flat = [n for batch in batches for n in batch]
-    assert flat[0] == 12 and sorted(flat) == list(range(30))
-    assert all(len(batch) <= 4 for batch in batches)  # 3 rows per hunk, about 10 rows a batch
+    visible = layout.hunks[12].row + 1
+    assert next_batch(layout, visible, set(), batch_lines=10) == [12, 13, 14, 15]
+    assert next_batch(layout, visible, {12, 14}, batch_lines=10) == [13, 15, 16, 17]
+    # Near the end it wraps to the top; when everything is coloured there is nothing to do.
+    assert next_batch(layout, layout.hunks[29].row, set(), batch_lines=7) == [29, 0, 1]
+    assert next_batch(layout, visible, set(range(30))) == []
 
 
 def test_control_characters_cannot_reach_the_terminal():

@@ -195,23 +195,24 @@ def highlight_hunks(
     return result
 
 
-def highlight_batches(
-    layout: DiffLayout, first_row: int, batch_lines: int = 400
-) -> list[list[int]]:
-    """Hunk numbers in batches of about ``batch_lines`` rows, those from ``first_row`` first.
+def next_batch(
+    layout: DiffLayout, first_row: int, done: set[int], batch_lines: int = 200
+) -> list[int]:
+    """The next hunks to colour: about ``batch_lines`` rows of hunks not in ``done``, starting
+    with the one shown at ``first_row`` and going down (then wrapping to the top).
 
-    The widget highlights batch by batch, so what is on screen gets its colours first and a
-    huge diff never holds the app up.
+    The widget asks again after each batch with the current scroll position, so whatever the
+    user is looking at is coloured next and a huge diff never holds the app up.
     """
-    start = next((n for n, ref in enumerate(layout.hunks) if ref.end_row > first_row), 0)
-    order = list(range(start, len(layout.hunks))) + list(range(start))
-    batches: list[list[int]] = []
-    size = batch_lines
-    for number in order:
-        ref = layout.hunks[number]
+    hunks = layout.hunks
+    start = next((n for n, ref in enumerate(hunks) if ref.end_row > first_row), 0)
+    batch: list[int] = []
+    size = 0
+    for number in [*range(start, len(hunks)), *range(start)]:
+        if number in done:
+            continue
+        batch.append(number)
+        size += hunks[number].end_row - hunks[number].row
         if size >= batch_lines:
-            batches.append([])
-            size = 0
-        batches[-1].append(number)
-        size += ref.end_row - ref.row
-    return batches
+            break
+    return batch

@@ -30,8 +30,8 @@ from codeagent.tui.widgets.diff_rows import (
     DiffLayout,
     Row,
     build_layout,
-    highlight_batches,
     highlight_hunks,
+    next_batch,
     sanitize,
 )
 
@@ -138,6 +138,9 @@ class DiffView(ScrollView, can_focus=True):
         # the previous style's colours on screen until the new ones are ready (no flash).
         self._segments: dict[int, tuple[Segment, ...]] = {}
         self._old_segments: dict[int, tuple[Segment, ...]] = {}
+        # Hunk numbers coloured so far, for ``_coloured_layout`` in the current style.
+        self._coloured: set[int] = set()
+        self._coloured_layout: DiffLayout | None = None
         self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
         self.error: str | None = None
 
@@ -230,15 +233,16 @@ class DiffView(ScrollView, can_focus=True):
         if style != self._style_name:
             self._old_segments = {**self._old_segments, **self._segments}
             self._segments = {}
+            self._coloured = set()
             self._style_name = style
-        done = set(self._segments)
-        for batch in highlight_batches(layout, self.scroll_offset.y):
-            todo = [n for n in batch if layout.hunks[n].row + 1 not in done]
-            if todo:
-                colours = await asyncio.to_thread(highlight_hunks, layout, todo, style)
-                self._segments.update(colours)
-                self._cache.clear()
-                self.refresh()
+        done: set[int] = set() if layout is not self._coloured_layout else self._coloured
+        self._coloured_layout, self._coloured = layout, done
+        while batch := next_batch(layout, self.scroll_offset.y, done):
+            colours = await asyncio.to_thread(highlight_hunks, layout, batch, style)
+            self._segments.update(colours)
+            done.update(batch)
+            self._cache.clear()
+            self.refresh()
         self._old_segments = {}
 
     def _apply_layout(self, layout: DiffLayout, error: str | None) -> None:
