@@ -10,7 +10,7 @@ from codeagent.agent.tools.patch import APPLY_PATCH_FUNCTION_TOOL, APPLY_PATCH_T
 from codeagent.agent.tools.plan import UPDATE_PLAN_TOOL
 from codeagent.agent.tools.sandbox import detect_sandbox
 from codeagent.agent.tools.shell import SHELL_FUNCTION_TOOL, SHELL_TOOL
-from codeagent.config import Settings
+from codeagent.config import Settings, user_config_path
 from codeagent.responses.transport import Transport
 from codeagent.workspace.git import GitWorkspace, NoCheckpoints, open_workspace
 
@@ -21,6 +21,15 @@ def tool_specs(function_tools: bool) -> list[dict[str, Any]]:
     if function_tools:
         return [APPLY_PATCH_FUNCTION_TOOL, SHELL_FUNCTION_TOOL, UPDATE_PLAN_TOOL]
     return [APPLY_PATCH_TOOL, SHELL_TOOL, UPDATE_PLAN_TOOL]
+
+
+def user_instructions(settings: Settings) -> Path | None:
+    """The user's own instructions: ``instructions_file`` when set, else ``instructions.md``
+    beside the user config file when it exists."""
+    if settings.instructions_file is not None:
+        return settings.instructions_file
+    default = user_config_path().with_name("instructions.md")
+    return default if default.is_file() else None
 
 
 def reasoning_param(settings: Settings) -> dict[str, Any] | None:
@@ -56,4 +65,11 @@ def make_checkpoints(
     )
 
 
-__all__ = ["make_checkpoints", "make_sandbox", "make_transport", "reasoning_param", "tool_specs"]
+__all__ = [
+    "make_checkpoints",
+    "make_sandbox",
+    "make_transport",
+    "reasoning_param",
+    "tool_specs",
+    "user_instructions",
+]

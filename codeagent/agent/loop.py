@@ -23,6 +23,7 @@ from codeagent.agent.assembly import (
     make_transport,
     reasoning_param,
     tool_specs,
+    user_instructions,
 )
 from codeagent.agent.conversation import Conversation
 from codeagent.agent.dispatch import ToolRunner
@@ -82,7 +83,7 @@ class Agent:
             self.workspace = make_checkpoints(self.root, self.session.id, settings)
             self.sandbox = make_sandbox(settings)
             instructions = build_instructions(
-                self.root, cwd or Path.cwd(), settings.instructions_file
+                self.root, cwd or Path.cwd(), user_instructions(settings)
             )
         except Exception:
             if session is None:  # do not leave an empty transcript behind for a failed start

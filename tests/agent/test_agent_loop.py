@@ -458,3 +458,20 @@ async def test_unwritable_transcript_warns_once_and_work_goes_on(
     assert any(isinstance(e, AgentError) and not e.fatal for e in events)
     assert isinstance(events[-1], TurnCompleted) and events[-1].tool_calls == 1
     assert any(e["kind"] == "turn_completed" for e in agent.transcript)  # kept in memory
+
+
+async def test_instructions_reach_the_server(
+    make_server, settings_for, repo: Path, isolated_state: Path
+) -> None:
+    """Base prompt, the repository's AGENTS.md and the user's default instructions file."""
+    (repo / "AGENTS.md").write_text("Run tests with make check.")
+    user_dir = isolated_state.parent / "userconf"
+    user_dir.mkdir()
+    (user_dir / "instructions.md").write_text("Answer like a pirate.")
+    server = make_server()
+    agent = Agent(settings_for(server), repo, ListApprover(), cwd=repo)
+    await collect(agent.submit("hi"))
+    await agent.close()
+    instructions = server.record[0].payload["instructions"]
+    assert instructions.startswith("You are codeagent")
+    assert instructions.index("make check") < instructions.index("pirate")
