@@ -194,3 +194,19 @@ async def test_big_diff_scrolls_to_its_last_line():
         view.scroll_end(animate=False, immediate=True)
         await pilot.pause()
         assert "value_2999 = compute(2999" in screen_text(view)[-1]
+
+
+async def test_hunks_that_do_not_match_the_patch_cannot_be_picked_singly():
+    # The request says app.py has 3 hunks but the diff shows 2: picking would be ambiguous.
+    app = Host(THREE_HUNKS, hunk_counts={"app.py": 3, "README.md": 1})
+    async with app.run_test(notifications=True) as pilot:
+        await settle(pilot)
+        view = app.query_one(DiffView)
+        await pilot.press("space")
+        await pilot.pause()
+        assert view.all_selected and app.toggled == []
+        assert any("app.py cannot be picked" in n.message for n in app._notifications)
+        await pilot.press("j", "j", "space")  # README.md matches, so its hunk can be left out
+        await pilot.pause()
+        # app.py stays whole, counted as the patch counts it.
+        assert view.selected_hunks == {"app.py": {0, 1, 2}, "README.md": set()}

@@ -141,6 +141,8 @@ class DiffView(ScrollView, can_focus=True):
         # Hunk numbers coloured so far, for ``_coloured_layout`` in the current style.
         self._coloured: set[int] = set()
         self._coloured_layout: DiffLayout | None = None
+        # Files whose hunks cannot be picked singly (see ``action_toggle_hunk``).
+        self._whole_files: set[str] = set()
         self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
         self.error: str | None = None
 
@@ -177,11 +179,15 @@ class DiffView(ScrollView, can_focus=True):
         """Per file path, the 0-based indexes of the selected hunks (files with hunks only)."""
         if self._layout is None or self.error:
             return {path: set(range(n)) for path, n in (self._hunk_counts or {}).items()}
+        counts = self._hunk_counts or {}
         selected: dict[str, set[int]] = {}
         for number, ref in enumerate(self._layout.hunks):
             chosen = selected.setdefault(ref.path, set())
             if number not in self._skipped:
                 chosen.add(ref.index_in_file)
+        for path in self._whole_files & set(selected):
+            # Hunks that cannot be picked singly: always the whole file, as the patch counts it.
+            selected[path] = set(range(counts.get(path, len(selected[path]))))
         return selected
 
     @property
@@ -248,6 +254,12 @@ class DiffView(ScrollView, can_focus=True):
     def _apply_layout(self, layout: DiffLayout, error: str | None) -> None:
         self._layout = layout
         self.error = error
+        counts = self._hunk_counts
+        self._whole_files = {
+            file.path
+            for file in layout.files
+            if counts is not None and counts.get(file.path) != len(file.hunks)
+        }
         self._cache.clear()
         self.virtual_size = Size(self._gutter_width() + layout.max_width + 1, len(layout.rows))
         if layout.hunks:
@@ -280,12 +292,21 @@ class DiffView(ScrollView, can_focus=True):
         if not self.hunk_count or self._layout is None:
             return
         number = self.current_hunk
+        ref = self._layout.hunks[number]
+        if ref.path in self._whole_files:
+            # The diff's hunks do not match the patch's own hunks for this file, so a pick
+            # could apply the wrong change: only the whole file can be approved or rejected.
+            self.notify(
+                f"The hunks of {sanitize(ref.path)} cannot be picked one by one.",
+                severity="warning",
+            )
+            self.app.bell()
+            return
         selected = number in self._skipped
         if selected:
             self._skipped.discard(number)
         else:
             self._skipped.add(number)
-        ref = self._layout.hunks[number]
         self._cache.clear()
         self.refresh()
         self.post_message(self.HunkToggled(self, ref.path, ref.index_in_file, selected))
