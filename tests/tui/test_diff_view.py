@@ -210,3 +210,19 @@ async def test_hunks_that_do_not_match_the_patch_cannot_be_picked_singly():
         await pilot.pause()
         # app.py stays whole, counted as the patch counts it.
         assert view.selected_hunks == {"app.py": {0, 1, 2}, "README.md": set()}
+
+
+async def test_clicking_a_line_makes_its_hunk_current_and_a_header_toggles_it():
+    app = Host(THREE_HUNKS)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await settle(pilot)
+        view = app.query_one(DiffView)
+        lines = screen_text(view)
+        code_row = next(y for y, line in enumerate(lines) if "b = 20" in line)
+        await pilot.click(DiffView, offset=(20, code_row))
+        assert view.current_hunk == 1 and view.all_selected
+        header_row = next(y for y, line in enumerate(lines) if "@@ -1,2 +1,2 @@" in line)
+        await pilot.click(DiffView, offset=(5, header_row))
+        await pilot.pause()
+        assert view.current_hunk == 2
+        assert view.selected_hunks == {"app.py": {0, 1}, "README.md": set()}

@@ -216,3 +216,36 @@ def next_batch(
         if size >= batch_lines:
             break
     return batch
+
+
+_STATUS_LABELS = {
+    "added": "new file",
+    "deleted": "deleted",
+    "renamed": "renamed",
+    "binary": "binary",
+}
+
+
+def file_header_text(file: FileDiff, chosen: int) -> str:
+    """The header line of a file: path, what happened to it, +/- counts and hunk selection."""
+    parts = [f" {sanitize(file.path)}"]
+    if file.status == "renamed" and file.old_path:
+        parts.append(f"(from {sanitize(file.old_path)})")
+    if label := _STATUS_LABELS.get(file.status):
+        parts.append(f"[{label}]")
+    total = len(file.hunks)
+    if total:
+        parts.append(f"+{file.added} -{file.removed}")
+        noun = "hunk" if total == 1 else "hunks"
+        parts.append(f"{total} {noun}" if chosen == total else f"{chosen}/{total} {noun} selected")
+    return "  ".join(parts)
+
+
+def error_layout(diff: str, error: Exception) -> DiffLayout:
+    """A diff that could not be parsed: a clear error, then all of its text, nothing lost."""
+    rows = [
+        Row("error", 0, text="Could not parse this diff; it is shown below as plain text."),
+        Row("error", 0, text=sanitize(str(error))),
+    ]
+    rows += [Row("raw", 0, text=sanitize(line)) for line in diff.split("\n")]
+    return DiffLayout([], rows, [], [], max(r.cell_length for r in rows))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rich.segment import Segment
 from rich.style import Style
-from textual import work
+from textual import events, work
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
@@ -30,6 +30,8 @@ from codeagent.tui.widgets.diff_rows import (
     DiffLayout,
     Row,
     build_layout,
+    error_layout,
+    file_header_text,
     highlight_hunks,
     next_batch,
     sanitize,
@@ -38,29 +40,12 @@ from codeagent.tui.widgets.diff_rows import (
 DIFF_CSS_PATH = Path(__file__).with_name("diff.tcss")
 """Styles for DiffView and ApprovalPanel; apps add this to their ``CSS_PATH``."""
 
-_STATUS_LABELS = {
-    "added": "new file",
-    "deleted": "deleted",
-    "renamed": "renamed",
-    "binary": "binary",
-    "modified": "",
-}
 _SIGNS = {"added": "+", "removed": "-", "context": " "}
 
 
 def _prepare(diff: str, hunk_counts: dict[str, int] | None) -> DiffLayout:
     """Parse and lay out (runs in a worker thread)."""
     return build_layout(parse_unified_diff(diff, set(hunk_counts or ())))
-
-
-def _error_layout(diff: str, error: Exception) -> DiffLayout:
-    """Show a diff we could not parse as plain text under a clear error line, losing nothing."""
-    rows = [
-        Row("error", 0, text="Could not parse this diff; it is shown below as plain text."),
-        Row("error", 0, text=sanitize(str(error))),
-    ]
-    rows += [Row("raw", 0, text=sanitize(line)) for line in diff.split("\n")]
-    return DiffLayout([], rows, [], [], max(r.cell_length for r in rows))
 
 
 class DiffView(ScrollView, can_focus=True):
@@ -234,7 +219,7 @@ class DiffView(ScrollView, can_focus=True):
                 layout = await asyncio.to_thread(_prepare, diff, hunk_counts)
             except DiffParseError as exc:
                 error = str(exc)
-                layout = _error_layout(diff, exc)
+                layout = error_layout(diff, exc)
             self._apply_layout(layout, error)
         if style != self._style_name:
             self._old_segments = {**self._old_segments, **self._segments}
@@ -310,6 +295,20 @@ class DiffView(ScrollView, can_focus=True):
         self._cache.clear()
         self.refresh()
         self.post_message(self.HunkToggled(self, ref.path, ref.index_in_file, selected))
+
+    def on_click(self, event: events.Click) -> None:
+        """A click makes its hunk current; a click on a hunk header also toggles it."""
+        offset = event.get_content_offset(self)
+        if offset is None or self._layout is None:
+            return
+        index = offset.y + self.scroll_offset.y
+        if not 0 <= index < len(self._layout.rows):
+            return
+        row = self._layout.rows[index]
+        if row.hunk is not None:
+            self.current_hunk = row.hunk
+            if row.kind == "hunk":
+                self.action_toggle_hunk()
 
     def watch_current_hunk(self) -> None:
         self._cache.clear()
@@ -406,25 +405,11 @@ class DiffView(ScrollView, can_focus=True):
         assert self._layout is not None
         header_style = self.get_component_rich_style("diff-view--file-header")
         file = self._layout.files[row.file_index]
-        parts = [f" {row.text}"]
-        if file.status == "renamed" and file.old_path:
-            parts.append(f"(from {sanitize(file.old_path)})")
-        if label := _STATUS_LABELS.get(file.status):
-            parts.append(f"[{label}]")
-        total = len(file.hunks)
-        if total:
-            parts.append(f"+{file.added} -{file.removed}")
-            numbers = [
-                n for n, ref in enumerate(self._layout.hunks) if ref.file_index == row.file_index
-            ]
-            chosen = sum(1 for n in numbers if n not in self._skipped)
-            noun = "hunk" if total == 1 else "hunks"
-            parts.append(
-                f"{total} {noun}" if chosen == total else f"{chosen}/{total} {noun} selected"
-            )
-        return Strip([Segment("  ".join(parts), header_style)]).adjust_cell_length(
-            width, header_style
-        )
+        hunks = enumerate(self._layout.hunks)
+        numbers = [n for n, ref in hunks if ref.file_index == row.file_index]
+        chosen = sum(1 for n in numbers if n not in self._skipped)
+        text = file_header_text(file, chosen)
+        return Strip([Segment(text, header_style)]).adjust_cell_length(width, header_style)
 
 
 # Manual demo: git diff | python -m codeagent.tui.widgets.diff_view
