@@ -347,6 +347,13 @@ def build_sections(cfg: E2EConfig, runs: list[Run], how: str) -> list[Section]:
     s1.tables.append(turn_table)
     if not good:
         s1.skipped = "no run succeeded; see the failed runs above"
+    ws_runs = [r for r in good if r.transport == "websocket"]
+    if ws_runs and all(r.wire_up < r.uploaded * 0.5 for r in ws_runs):
+        s1.notes.append(
+            "WebSocket frames travel compressed (permessage-deflate), so the bytes on the wire "
+            "are well below the payload the server decoded; HTTP request bodies are sent "
+            "uncompressed."
+        )
     http_runs = [r for r in good if r.transport == "http"]
     if http_runs and all(r.tcp_connections >= len(r.turns) > 1 for r in http_runs):
         s1.notes.append(

@@ -288,6 +288,13 @@ async def _startup_child(root: Path) -> None:
         await app.agent.close()
 
 
+def _server_stream_seconds(timeline: list[dict[str, Any]]) -> float | None:
+    """First delta sent -> response completed, at the server (None if it never completed)."""
+    first = next((e["at"] for e in timeline if e["kind"] == "first_delta_sent"), None)
+    done = next((e["at"] for e in timeline if e["kind"] == "completed_sent"), None)
+    return None if first is None or done is None else done - first
+
+
 def _dist(values: list[float]) -> list[str]:
     return [
         str(len(values)),
@@ -311,6 +318,8 @@ def run(smoke: bool = False) -> Section:
         base_url = f"http://127.0.0.1:{server.port}/v1"
         progress(f"streaming {tokens} tokens")
         stream = asyncio.run(stream_latency(root, base_url, tokens, cap=STREAM_CAP))
+        stream["server_seconds"] = _server_stream_seconds(server.dump()["timeline"])
+        server.reset()
         progress(f"stream done: {stream['tokens']} tokens, {len(stream['latencies'])} samples")
         session = asyncio.run(session_open(root, base_url, messages, scrolls, cap=SESSION_CAP))
         progress(f"session done: {session['blocks']} blocks, timed out={session['timed_out']}")
@@ -349,6 +358,14 @@ def run(smoke: bool = False) -> Section:
     )
     start.add(len(startup), ms(statistics.median(startup)), ms(min(startup)), ms(max(startup)))
     section.tables = [keys, sess, scroll, start]
+    sent = stream.get("server_seconds")
+    section.notes.append(
+        f"The server itself took {sent:.1f} s to send the stream "
+        f"({tokens / sent:.0f} tokens/s; the scripted rate is {rate:.0f}); the app showed "
+        f"{stream['tokens']:,} tokens {stream['stream_seconds']:.1f} s after the first one."
+        if sent
+        else "The server never completed the stream (the turn was interrupted first)."
+    )
     if stream.get("shutdown_error"):
         section.notes.append(
             "After the streaming measurement the app raised while closing: "
