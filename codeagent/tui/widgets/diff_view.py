@@ -284,6 +284,7 @@ class DiffView(ScrollView, can_focus=True):
             self.notify(
                 f"The hunks of {sanitize(ref.path)} cannot be picked one by one.",
                 severity="warning",
+                markup=False,  # a path may contain [brackets]
             )
             self.app.bell()
             return
