@@ -42,7 +42,7 @@ from codeagent.agent.events import (
 from codeagent.agent.failures import error_event, not_run_note
 from codeagent.agent.instructions import build_instructions
 from codeagent.agent.metrics import UsageTotals, sum_metrics
-from codeagent.agent.policy import ApprovalRules
+from codeagent.agent.policy import ApprovalRules, SessionGrants
 from codeagent.agent.status import AgentStatus, status_of, transport_state
 from codeagent.agent.streaming import StreamMapper
 from codeagent.agent.tool_calls import (
@@ -303,19 +303,24 @@ class Agent:
         return f"Compacted the conversation ({before} items to {len(self.conversation.items)})."
 
     def undo(self) -> Any:
+        """Put back the files the last turn changed (``UndoResult``)."""
         return self.workspace.undo()
 
     def redo(self) -> Any:
+        """Reapply the turn undone last (``UndoResult``)."""
         return self.workspace.redo()
 
     def diff(self, scope: str = "session") -> str:
+        """The unified diff of the session's (or the last turn's) changes."""
         return self.workspace.diff(scope)
 
     def set_model(self, name: str) -> None:
+        """Use model ``name`` from the next call on (the next call sends the full input)."""
         self.settings = self.settings.model_copy(update={"model": name})
         self.conversation.update_settings(model=name)
 
     def set_policy(self, policy: Policy) -> None:
+        """Switch the approval policy; session grants stay."""
         self.settings = self.settings.model_copy(update={"approval_policy": Policy(policy)})
         self.rules.set_policy(Policy(policy))
 
@@ -325,7 +330,7 @@ class Agent:
         key = self.settings.api_key.get_secret_value() if self.settings.api_key else None
         self.session.redact(key)
         self.conversation.reset()
-        self.rules.grants = type(self.rules.grants)()
+        self.rules.grants = SessionGrants()
         self._executed.clear()
         self._transcript = []
         self.usage = UsageTotals()
