@@ -235,3 +235,42 @@ class ApprovalPanel(Vertical, can_focus=True):
             self.action_cancel()
             return
         self._decide(decision)
+
+
+# Manual demo: python -m codeagent.tui.widgets.approval_panel [command]
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    from textual.app import App
+    from textual.widgets import Footer
+
+    from codeagent.tui.themes import load_themes
+    from codeagent.tui.widgets.diff_view import DIFF_CSS_PATH
+
+    _DEMO_DIFF = (
+        "--- a/fizz.py\n+++ b/fizz.py\n@@ -1,3 +1,3 @@\n def fizz(n):\n"
+        "-    if n % 3 == 0 and n % 5 == 0:\n+    if n % 15 == 0:\n         return 'FizzBuzz'\n"
+    )
+    if sys.argv[1:] == ["command"]:
+        _request = ApprovalRequest("demo", "command", "run tests", command="pytest -x tests")
+    else:
+        _request = ApprovalRequest(
+            "demo", "patch", "fix fizz", diff=_DEMO_DIFF, hunks={"fizz.py": 1}
+        )
+
+    class _Demo(App[None]):
+        CSS_PATH = DIFF_CSS_PATH
+
+        def compose(self) -> ComposeResult:
+            yield ApprovalPanel(_request, cwd=Path.cwd())
+            yield Footer()
+
+        def on_mount(self) -> None:
+            for theme in load_themes():
+                self.register_theme(theme)
+            self.theme = "dark"
+
+        def on_approval_panel_decided(self, message: ApprovalPanel.Decided) -> None:
+            self.exit(message.decision)
+
+    print(_Demo().run())
