@@ -33,8 +33,8 @@ class ShapedLink:
     the namespace and the veth pair even after a failed setup.
     """
 
-    def __init__(self, rate: str = "20mbit") -> None:
-        tag = os.getpid() % 50000
+    def __init__(self, rate: str = "20mbit", pid: int | None = None) -> None:
+        tag = (pid or os.getpid()) % 50000
         self.name = f"cabench{tag}"
         self.host_dev = f"cab{tag}h"
         self.ns_dev = f"cab{tag}n"
@@ -85,6 +85,12 @@ class ShapedLink:
     def _teardown(self) -> None:
         subprocess.run(["ip", "link", "del", self.host_dev], capture_output=True)
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+
+    @classmethod
+    def remove_leftovers(cls, pid: int) -> None:
+        """Remove the namespace and veth pair a killed process ``pid`` may have left behind."""
+        if cls.probe() is None:
+            cls(pid=pid)._teardown()
 
     def describe(self) -> str:
         """One line for the report."""

@@ -14,6 +14,8 @@ import contextlib
 import dataclasses
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -84,15 +86,29 @@ def run_group_isolated(name: str, smoke: bool, timeout: float) -> list[Section]:
     if smoke:
         argv.append("--smoke")
     started = time.monotonic()
+    # Own session: on a timeout the whole group (servers, exec runs) is killed, not just the child.
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        start_new_session=True,
+    )
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=REPO)
-    except subprocess.TimeoutExpired as exc:
-        progress = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
-        progress = progress or (exc.stderr or "")
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        from benchmarks.netlab import ShapedLink
+
+        ShapedLink.remove_leftovers(proc.pid)
         reason = f"the `{name}` benchmark did not finish within {timeout:.0f} s"
-        if progress.strip():
-            reason += f"; its last progress lines:\n\n```\n{progress.strip()[-800:]}\n```"
+        if stderr.strip():
+            reason += f"; its last progress lines:\n\n```\n{stderr.strip()[-800:]}\n```"
         return _not_measured(name, reason)
+    proc = subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
     elapsed = time.monotonic() - started
     marker = "@@SECTIONS@@"
     if proc.returncode != 0 or marker not in proc.stdout:

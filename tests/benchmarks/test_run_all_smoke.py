@@ -57,3 +57,25 @@ def test_percentile_interpolates() -> None:
     assert percentile([], 50) is None
     assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
     assert percentile([5.0], 95) == 5.0
+
+
+def test_crashing_group_is_reported_with_its_reason(monkeypatch, capsys) -> None:
+    from benchmarks import run_all
+
+    def broken(name: str, smoke: bool, work_dir: object) -> list[Section]:
+        raise RuntimeError("bubblewrap is not installed")
+
+    monkeypatch.setattr(run_all, "_run_group", broken)
+    assert run_all.child_main("git", smoke=True) == 0
+    payload = capsys.readouterr().out.split("@@SECTIONS@@", 1)[1]
+    sections = [run_all._section_from_dict(s) for s in __import__("json").loads(payload)]
+    assert [s.title for s in sections] == list(GROUPS["git"][0])
+    assert all("bubblewrap is not installed" in (s.skipped or "") for s in sections)
+
+
+def test_group_that_overruns_its_limit_is_reported_not_dropped() -> None:
+    from benchmarks import run_all
+
+    sections = run_all.run_group_isolated("e2e", smoke=True, timeout=0.2)
+    assert [s.title for s in sections] == list(GROUPS["e2e"][0])
+    assert all("did not finish within 0 s" in (s.skipped or "") for s in sections)
