@@ -10,7 +10,8 @@ terminal run does except the final ``write``. Each paint is timestamped.
   terminal would) into the focused prompt; latency = time until the first paint produced after
   the prompt's text contains the new character.
 - Opening a 2,000-message session: ``/resume`` path (``app.resume_session``: load the JSONL
-  session, rebuild the agent, re-render the transcript), time until the first paint after it.
+  session, rebuild the agent, re-render the transcript): time to the first paint that shows
+  session content, and time until the whole transcript is rendered and painted.
   Scroll responsiveness: ``page up`` on the conversation, time until the paint showing the new
   scroll offset.
 - Startup: a fresh Python process that imports the app, builds the real agent and app and runs
@@ -214,6 +215,9 @@ async def session_open(
     async with app.run_test(size=SIZE) as pilot:
         clock = PaintClock(app)
         await pilot.pause()
+        await app.chat.clear()
+        await pilot.pause()
+        first_content = clock.next_paint_when(lambda: len(app.chat.children) > 0)
         start = time.perf_counter()
         resume = asyncio.ensure_future(app.resume_session(session_id))
         done, _ = await asyncio.wait([resume], timeout=cap)
@@ -245,6 +249,7 @@ async def session_open(
             await asyncio.sleep(0.02)
         await app.agent.close()
     return {
+        "first_content": first_content.result() - start if first_content.done() else None,
         "timed_out": timed_out,
         "first_paint": painted - start,
         "resume_call": returned - start,
@@ -338,8 +343,9 @@ def run(smoke: bool = False) -> Section:
         f"Opening a {messages:,}-message session",
         ["measure", "value"],
     )
+    sess.add("first paint showing session content (ms)", ms(session["first_content"]))
     if session["timed_out"]:
-        sess.add("time to first paint after /resume", f"> {SESSION_CAP:.0f} s (gave up)")
+        sess.add("whole session rendered and painted", f"> {SESSION_CAP:.0f} s (gave up)")
         sess.add("conversation blocks mounted when given up", session["blocks"])
         section.notes.append(
             f"Opening the {messages:,}-message session did not finish within {SESSION_CAP:.0f} s;"
@@ -347,7 +353,7 @@ def run(smoke: bool = False) -> Section:
             f"{session['blocks']} blocks rendered by then."
         )
     else:
-        sess.add("time to first paint after /resume (ms)", ms(session["first_paint"]))
+        sess.add("whole session rendered and painted (ms)", ms(session["first_paint"]))
         sess.add("of which resume_session() itself (ms)", ms(session["resume_call"]))
         sess.add("conversation blocks mounted", session["blocks"])
     scroll = Table("Scroll (page up) to paint", ["samples", "p50 ms", "p95 ms", "max ms"])
