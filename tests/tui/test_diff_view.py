@@ -226,3 +226,19 @@ async def test_clicking_a_line_makes_its_hunk_current_and_a_header_toggles_it():
         await pilot.pause()
         assert view.current_hunk == 2
         assert view.selected_hunks == {"app.py": {0, 1}, "README.md": set()}
+
+
+async def test_horizontal_scroll_moves_the_code_but_not_the_gutter():
+    long_line = "value = " + "".join(f"item{i}, " for i in range(40))
+    diff = f"--- a/w.py\n+++ b/w.py\n@@ -7 +7 @@\n-old = 1\n+{long_line}\n"
+    app = Host(diff)
+    async with app.run_test(size=(60, 10)) as pilot:
+        await settle(pilot)
+        view = app.query_one(DiffView)
+        added = next(line for line in screen_text(view) if "+ value" in line)
+        assert added.startswith("▌      7 + value = item0, ")  # current hunk marker first
+        view.scroll_to(x=8, animate=False, immediate=True)
+        await pilot.pause()
+        added = next(line for line in screen_text(view) if " 7 + " in line)
+        assert added.startswith("▌      7 + item0, item1, ")
+        assert screen_text(view)[0].startswith(" w.py  +1 -1")  # headers do not scroll
