@@ -246,3 +246,17 @@ async def test_markup_and_control_characters_in_requests_are_shown_literally():
         assert "[red]hi[/red]" in labels[0]
         svg = app.export_screenshot()
         assert "[red]hi[/red]" in svg.replace("&#160;", " ") and "\x1b" not in svg
+
+
+async def test_patch_without_a_diff_names_its_files_and_can_still_be_decided():
+    request = ApprovalRequest("c", "patch", "empty files", files=("a.txt", "b/[c].txt"))
+    app = Host(request)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        panel = app.query_one(ApprovalPanel)
+        assert panel.diff_view is None and app.focused is panel
+        shown = str(panel.query_one(".approval-command").render())
+        assert shown == "No diff to show. Files: a.txt, b/[c].txt"
+        await pilot.press("y")
+        await pilot.pause()
+        assert only_decision(app) == Decision(True)

@@ -111,7 +111,12 @@ class ApprovalPanel(Vertical, can_focus=True):
         request = self.request
         if request.reason:
             yield Static(sanitize(request.reason), classes="approval-reason", markup=False)
-        if request.kind == "patch":
+        if request.kind == "patch" and not request.diff.strip():
+            names = ", ".join(sanitize(f) for f in request.files) or "no files named"
+            yield Static(
+                f"No diff to show. Files: {names}", classes="approval-command", markup=False
+            )
+        elif request.kind == "patch":
             yield DiffView(request.diff, hunk_counts=request.hunks or None)
         else:
             lines = [sanitize(line) for line in request.command.split("\n")]
