@@ -12,13 +12,18 @@ from tests.tui.test_app_flows import finish, panel, send
 SIZE = (120, 34)
 
 
+def still(app):
+    """No cursor blink from the start (its timer never runs, so the cursor is always drawn)."""
+    app.prompt.cursor_blink = False
+    return app
+
+
 async def pin(pilot, app) -> None:
     """Freeze everything that differs between runs, then let every pending repaint happen."""
     bar = app.status_bar
     bar.ttft, bar.total_time = 0.42, 1.5
     bar.bytes_sent, bar.bytes_full = 2048, 8192
     bar.input_tokens, bar.cached_tokens, bar.output_tokens, bar.context_tokens = 1200, 800, 64, 1264
-    app.prompt.cursor_blink = False
     app.prompt.refresh()  # the prompt moved when the menu opened; repaint it at its final place
     app.screen.refresh(layout=True)
     await pilot.pause()
@@ -30,7 +35,7 @@ def test_main_screen_after_an_answer(snap_compare, make_app) -> None:
     """A user message, a collapsed reasoning block, the streamed Markdown answer with a
     highlighted code fence, the status bar (model, transport, tokens, times, bytes) and the
     footer with Send/Newline/Quit keys."""
-    app = make_app()
+    app = still(make_app())
 
     async def run_before(pilot) -> None:
         await send(pilot, app, "hello there")
@@ -43,7 +48,7 @@ def test_main_screen_after_an_answer(snap_compare, make_app) -> None:
 def test_patch_awaiting_approval(snap_compare, make_app) -> None:
     """The side pane shows the patch to greet.py as a highlighted diff with two hunks; the
     footer lists y approve, n reject, a approve for session, j/k hunks and space toggle."""
-    app = make_app()
+    app = still(make_app())
 
     async def run_before(pilot) -> None:
         await send(pilot, app, "patch it")
@@ -55,7 +60,7 @@ def test_patch_awaiting_approval(snap_compare, make_app) -> None:
 
 def test_slash_command_menu(snap_compare, make_app) -> None:
     """Typing "/" opens the command menu above the prompt, listing every command with help."""
-    app = make_app()
+    app = still(make_app())
 
     async def run_before(pilot) -> None:
         app.prompt.focus()
@@ -66,14 +71,13 @@ def test_slash_command_menu(snap_compare, make_app) -> None:
 
 
 def test_light_theme(snap_compare, make_app) -> None:
-    """The same conversation in the light theme after `/theme light`."""
-    app = make_app()
+    """The same conversation in the light theme (configured, so the start-up theme is tested
+    here; the live `/theme` switch is covered by the pilot tests)."""
+    app = still(make_app(theme="light"))
 
     async def run_before(pilot) -> None:
         await send(pilot, app, "hello there")
         await finish(pilot, app)
-        await send(pilot, app, "/theme light")
-        await until(pilot, lambda: app.theme == "light", "theme switch")
         await pin(pilot, app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
