@@ -151,6 +151,14 @@ def run(smoke: bool = False) -> Section:
         a, b = results[("websocket", length)]["first"], results[("http", length)]["first"]
         ratio.add(length, f"{a / b:.3f}" if a is not None and b else "n/a")
     section.tables = [table, ratio]
+    longest = lengths[-1]
+    for mode in TRANSPORTS:
+        section.headlines.append(
+            [
+                f"{mode}: build+send CPU at {longest} items (ms)",
+                ms(results[(mode, longest)]["first"]),
+            ]
+        )
     if any(results[("websocket", n)]["chained"] == 0 for n in lengths):
         section.notes.append(
             "Some WebSocket calls were not chained (sent the full input): see the chained column."

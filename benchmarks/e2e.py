@@ -334,6 +334,8 @@ def build_sections(cfg: E2EConfig, runs: list[Run], how: str) -> list[Section]:
     ):
         a, b = med["websocket"][key], med["http"][key]
         ratio.add(label, f"{a / b:.3f}" if a is not None and b else "n/a")
+        if key in ("span", "up", "wall") and a is not None and b:
+            s1.headlines.append([f"WS/HTTP {label}", f"{a / b:.2f}"])
     s1.tables = [summary, ratio, per_run]
     turn_table = Table(
         "Per-turn time at the server, median over runs (ms; request received -> "
@@ -435,6 +437,8 @@ def _limit_section(s2: Section, cfg: E2EConfig, good: list[Run]) -> None:
             secs(measured),
             f"{measured / limit:.2f}" if limit else "n/a",
         )
+        if limit:
+            s2.headlines.append([f"{t}: measured / physical limit", f"{measured / limit:.2f}"])
     s2.tables = [table]
     s2.notes.append(
         f"New items only: {kib(upload_new)} KiB uploaded over the whole WebSocket rollout "
@@ -507,6 +511,10 @@ def _turnaround_section(s3: Section, cfg: E2EConfig, good: list[Run]) -> None:
             ms(None if med_t is None else med_t - cfg.link.rtt),
             ms(sum(turn_ for turn_ in turn if turn_ is not None)),
         )
+        if med_t is not None:
+            s3.headlines.append(
+                [f"{t}: median client turnaround minus RTT (ms)", ms(med_t - cfg.link.rtt)]
+            )
     n = max(len(cols[t][0]) for t in TRANSPORTS)
     for i in range(n):
         cells: list[str] = []

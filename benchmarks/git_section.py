@@ -87,6 +87,12 @@ def run(smoke: bool = False) -> Section:
         section.tables.append(table)
     if printed:
         section.raw = printed
+    if isinstance(result, dict):
+        for key, label in (("checkpoint_ms", "checkpoint (ms)"), ("undo_ms", "undo (ms)")):
+            if key in result:
+                section.headlines.append(
+                    [f"{result.get('files', '?')} files: {label}", str(result[key])]
+                )
     if not section.tables and not printed_table:
         section.skipped = "`git_checkpoint` returned no results" + (
             f"; it printed:\n\n```\n{printed[-800:]}\n```" if printed else ""

@@ -50,6 +50,8 @@ class Section:
     skipped: str | None = None
     seconds: float = 0.0
     raw: str = ""
+    #: (measure, value) pairs worth quoting; collected into the report's summary table.
+    headlines: list[list[str]] = field(default_factory=list)
 
     def to_markdown(self) -> str:
         """The section as Markdown: heading, method, tables, notes, and the skip reason."""
@@ -70,6 +72,13 @@ class Section:
 def render_report(title: str, header: str, sections: Sequence[Section]) -> str:
     """The whole report: a title, a header paragraph (machine, command) and every section."""
     body = [f"# {title}", header.strip()]
+    summary = Table("Summary (details in the sections below)", ["section", "measure", "value"])
+    for s in sections:
+        for measure, value in s.headlines:
+            summary.add(s.title.split(".", 1)[0], measure, value)
+        if s.skipped:
+            summary.add(s.title.split(".", 1)[0], s.title, "not measured (see the section)")
+    body.append(summary.to_markdown())
     body.append("Contents: " + ", ".join(f"[{s.title}](#{anchor(s.title)})" for s in sections))
     body.extend(s.to_markdown() for s in sections)
     return "\n\n".join(body) + "\n"

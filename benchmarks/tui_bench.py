@@ -364,6 +364,20 @@ def run(smoke: bool = False) -> Section:
     )
     start.add(len(startup), ms(statistics.median(startup)), ms(min(startup)), ms(max(startup)))
     section.tables = [keys, sess, scroll, start]
+    lat = stream["latencies"]
+    section.headlines += [
+        [
+            "key press to paint while streaming, p50 / p95 (ms)",
+            f"{ms(percentile(lat, 50))} / {ms(percentile(lat, 95))}",
+        ],
+        ["key press to paint when idle, p50 (ms)", ms(percentile(stream["idle"], 50))],
+        [
+            f"{messages:,}-message session: first paint with content (ms)",
+            ms(session["first_content"]),
+        ],
+        ["scroll page up to paint, p50 (ms)", ms(percentile(session["scroll"], 50))],
+        ["startup to first paint, median (ms)", ms(statistics.median(startup))],
+    ]
     sent = stream.get("server_seconds")
     section.notes.append(
         f"The server itself took {sent:.1f} s to send the stream "
