@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from codeagent.tui.widgets.diff_model import DiffParseError, parse_unified_diff
 from codeagent.tui.widgets.diff_rows import (
@@ -189,3 +192,47 @@ def test_control_characters_cannot_reach_the_terminal():
     assert "\x1b" not in rendered and "\x07" not in rendered and "\x9b" not in rendered
     assert rendered == layout.rows[added].text == "␛[31mred␇   end\ufffd"  # tab to column 12
     assert sanitize("a\tb") == "a   b"
+
+
+def _apply(old: list[str], file) -> list[str]:
+    """Rebuild the new text from the old one and the parsed hunks."""
+    out: list[str] = []
+    position = 0  # 0-based index into old
+    for hunk in file.hunks:
+        start = hunk.old_start - 1 if hunk.old_len else hunk.old_start
+        out.extend(old[position:start])
+        position = start
+        for line in hunk.lines:
+            if line.kind == "context":
+                assert old[position] == line.text
+                out.append(line.text)
+                position += 1
+            elif line.kind == "removed":
+                assert old[position] == line.text
+                position += 1
+            elif line.kind == "added":
+                out.append(line.text)
+    return out + old[position:]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    old=st.lists(st.sampled_from(["a", "b", "c", "", " x", "-y", "+z", "@@ q"]), max_size=30),
+    new=st.lists(st.sampled_from(["a", "b", "d", "", " x", "-y", "+w", "\\ n"]), max_size=30),
+)
+def test_parsed_hunks_rebuild_the_new_text(old: list[str], new: list[str]):
+    diff = "".join(
+        difflib.unified_diff(
+            [f"{line}\n" for line in old], [f"{line}\n" for line in new], "a/f.txt", "b/f.txt"
+        )
+    )
+    files = parse_unified_diff(diff)
+    if old == new:
+        assert files == []
+        return
+    (file,) = files
+    assert file.path == "f.txt"
+    assert _apply(old, file) == new
+    layout = build_layout(files)
+    numbered = [r for r in layout.rows if r.kind in ("context", "added", "removed")]
+    assert len(numbered) == sum(len(h.lines) for h in file.hunks)
