@@ -1,9 +1,10 @@
-"""Turn parsed diffs into display rows with pygments syntax colours.
+"""Turn parsed diffs into display rows, and colour those rows with pygments.
 
-This is the CPU-heavy half of the diff widget (lexing every line), kept free of widget state so
-it runs in a worker thread before anything is drawn. Each hunk is lexed twice, once as the old
-text (context and removed lines) and once as the new text (context and added lines), so that
-multi-line strings and comments are coloured as they are in the file on that side.
+The CPU-heavy half of the diff widget, kept free of widget state so it runs in worker threads:
+``build_layout`` is quick and puts plain rows on screen at once; ``highlight_hunks`` (pygments,
+about 1-2 ms a line) then colours them in batches chosen by ``next_batch``, the visible hunks
+first. Each hunk is lexed as its old text and as its new text, so that multi-line strings and
+comments are coloured as they are in the file on that side.
 """
 
 from __future__ import annotations
