@@ -8,6 +8,7 @@ a malformed call, a refused command): the model is told in the output item and m
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,7 +118,7 @@ class ToolRunner:
             decision = await self._ask(request)
             if not decision.approved:
                 return self._refuse(call, _rejection("patch", decision.reason))
-        problem = self._checkpoint(turn_id)
+        problem = await self._checkpoint(turn_id)
         if problem:
             return self._fail(call, f"The patch was not applied: {problem}")
         try:
@@ -153,7 +154,7 @@ class ToolRunner:
             if not decision.approved:
                 return self._refuse(call, _rejection("command", decision.reason))
         if not all(self.rules.is_read_only(c) for c in call.commands):
-            problem = self._checkpoint(turn_id)
+            problem = await self._checkpoint(turn_id)
             if problem:
                 return self._fail(call, f"The command did not run: {problem}")
         max_output = call.max_output or DEFAULT_MAX_OUTPUT
@@ -195,11 +196,17 @@ class ToolRunner:
         self.rules.remember(request, decision)
         return decision
 
-    def _checkpoint(self, turn_id: str) -> str | None:
+    async def _checkpoint(self, turn_id: str) -> str | None:
         """Take the turn's checkpoint before a write; a message when writing is not safe."""
-        try:
+
+        def take() -> None:
             self.workspace.ensure_writable()
             self.workspace.before_write(turn_id)
+
+        try:
+            # A checkpoint of a large tree takes a few hundred ms of git: off the event loop,
+            # so the UI keeps painting.
+            await asyncio.to_thread(take)
         except Exception as exc:  # RepositoryBusy, or git failing: never write unprotected
             return str(exc) or type(exc).__name__
         return None

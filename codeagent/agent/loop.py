@@ -180,13 +180,13 @@ class Agent:
             await self._turn(text, turn_id)
         except asyncio.CancelledError:
             self._answer_unanswered()
-            self._finish(turn_id, text)
+            await self._finish(turn_id, text)
             if not self._interrupting:
                 raise  # the consumer went away: nobody to tell
             self._emit(TurnInterrupted())
         except Exception as exc:  # the user sees a message; the app and the conversation survive
             self._answer_unanswered(not_run_note(exc))
-            self._finish(turn_id, text)
+            await self._finish(turn_id, text)
             self._emit(error_event(exc))
         finally:
             if self._queue is not None:
@@ -221,7 +221,7 @@ class Agent:
                 self._emit(result.event)
                 tool_calls += 1
                 files += [f for f in result.files if f not in files]
-        record = self._finish(turn_id, text)
+        record = await self._finish(turn_id, text)
         if record is not None:
             files += [f for f in record.files if f not in files]
         self._emit(
@@ -254,10 +254,11 @@ class Agent:
             self._executed[item["call_id"]] = item
             self.conversation.add_items([item])
 
-    def _finish(self, turn_id: str, text: str) -> Any:
+    async def _finish(self, turn_id: str, text: str) -> Any:
         """Close the turn's checkpoint and save the conversation (idempotent per turn)."""
         try:
-            record = self.workspace.after_turn(turn_id, summary=text[:72])
+            # git work off the event loop, like the checkpoint itself.
+            record = await asyncio.to_thread(self.workspace.after_turn, turn_id, text[:72])
         except Exception as exc:  # keep the conversation even when git fails
             self._emit(AgentError(f"Could not record the turn's changes: {exc}", fatal=False))
             record = None
