@@ -82,7 +82,7 @@ def screenshot_script() -> s.Script:
 
 def make_repo(base: Path) -> Path:
     root = base / "inventory"
-    root.mkdir()
+    root.mkdir(parents=True)
     (root / "app.py").write_text(APP_PY)
     env = {**os.environ, "GIT_AUTHOR_NAME": "demo", "GIT_AUTHOR_EMAIL": "demo@example.com"}
     env |= {"GIT_COMMITTER_NAME": "demo", "GIT_COMMITTER_EMAIL": "demo@example.com"}

@@ -58,6 +58,10 @@ class EventView:
                 (await self._reasoning(item_id)).append(delta)
             case ev.ReasoningDone(item_id=item_id, text=text):
                 (await self._reasoning(item_id)).finish(text)
+            case ev.ToolCallProposed(tool="update_plan"):
+                pass  # the plan view shows it
+            case ev.ToolOutput(tool="update_plan"):
+                pass
             case ev.ToolCallProposed():
                 detail = event.diff or event.detail
                 block = ToolBlock(event.call_id, event.tool, event.title, detail)
