@@ -198,9 +198,12 @@ class CodeAgentApp(App[int]):
             self.post_message(TurnFinished(text, error))
 
     async def on_agent_event_received(self, message: AgentEventReceived) -> None:
-        await self.view.handle(message.event)
+        if self.screen_stack:  # events that arrive while the app shuts down have nowhere to go
+            await self.view.handle(message.event)
 
     async def on_turn_finished(self, message: TurnFinished) -> None:
+        if not self.screen_stack:
+            return
         if message.error:
             await self.chat.add(NoticeLine("error", f"The turn failed: {message.error}"))
         await self.view.end_turn()
