@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from benchmarks import rollout  # noqa: E402
-from benchmarks.e2e import _turns, tool_times  # noqa: E402
+from benchmarks.e2e_model import tool_times, turns_from_timeline  # noqa: E402
 from benchmarks.exec_run import ExecResult  # noqa: E402
 from benchmarks.shaping_proxy import ShapingProxy  # noqa: E402
 
@@ -116,7 +116,7 @@ def test_turns_and_tool_times_from_records() -> None:
         {"kind": "create_received", "at": 2.0},
         {"kind": "completed_sent", "at": 2.4},
     ]
-    assert _turns(timeline) == [
+    assert turns_from_timeline(timeline) == [
         {"received": 1.0, "completed": 1.5},
         {"received": 2.0, "completed": 2.4},
     ]
