@@ -34,6 +34,7 @@ from typing import Any
 
 from benchmarks.report import Section, Table, ms, percentile
 from benchmarks.server_handle import REPO, ServerProcess, child_env
+from benchmarks.tui_paint import PaintClock, press_x
 
 SIZE = (120, 40)
 
@@ -46,39 +47,6 @@ def progress(text: str) -> None:
 #: Give up (and say so) when streaming or opening a session takes longer than this (seconds).
 STREAM_CAP = 45.0
 SESSION_CAP = 40.0
-
-
-class PaintClock:
-    """Wraps ``app._display`` to timestamp every paint (and do the terminal serialisation)."""
-
-    def __init__(self, app: Any) -> None:
-        from textual._compositor import CompositorUpdate
-
-        self.app = app
-        self.times: list[float] = []
-        self._waiters: list[tuple[Any, asyncio.Future[float]]] = []
-        original = app._display
-
-        def display(screen: Any, renderable: Any) -> None:
-            if renderable is not None:
-                if isinstance(renderable, CompositorUpdate):
-                    renderable.render_segments(app.console)
-                now = time.perf_counter()
-                self.times.append(now)
-                for pair in list(self._waiters):
-                    condition, fut = pair
-                    if not fut.done() and condition():
-                        fut.set_result(now)
-                        self._waiters.remove(pair)
-            original(screen, renderable)
-
-        app._display = display
-
-    def next_paint_when(self, condition: Any) -> asyncio.Future[float]:
-        """A future resolved with the time of the first paint at which ``condition()`` holds."""
-        fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self._waiters.append((condition, fut))
-        return fut
 
 
 def _git_repo(path: Path) -> Path:
@@ -114,21 +82,6 @@ def _make_app(root: Path, base_url: str) -> Any:
     return CodeAgentApp(agent, approver, settings=settings, root=root)
 
 
-async def _press_x(app: Any, clock: PaintClock) -> float:
-    """Send "x" like a terminal would; seconds until the paint that shows it."""
-    from textual import events
-
-    prompt = app.prompt
-    want = prompt.text.count("x") + 1
-    painted = clock.next_paint_when(lambda: prompt.text.count("x") >= want)
-    event = events.Key("x", "x")
-    start = time.perf_counter()
-    app._driver.send_message(event)
-    # No short timeout: a key queued behind a backlog of stream events is exactly what we measure.
-    done = await asyncio.wait_for(painted, timeout=90)
-    return done - start
-
-
 async def stream_latency(root: Path, base_url: str, tokens: int, cap: float) -> dict[str, Any]:
     """Key-press-to-paint latencies while ``tokens`` stream in (interrupted after ``cap`` s)."""
     app = _make_app(root, base_url)
@@ -159,7 +112,7 @@ async def _stream_in_app(app: Any, cap: float, result: dict[str, Any]) -> None:
         idle: list[float] = []
         interrupted = False
         while app.turn_running:
-            latencies.append(await _press_x(app, clock))
+            latencies.append(await press_x(app, clock))
             await asyncio.sleep(0.1)
             if not interrupted and time.perf_counter() - first_delta > cap:
                 interrupted = True  # the UI fell far behind: stop the turn, report what was shown
@@ -169,7 +122,7 @@ async def _stream_in_app(app: Any, cap: float, result: dict[str, Any]) -> None:
         paints_streaming = sum(1 for t in clock.times if first_delta <= t <= end)
         await pilot.pause()
         for _ in range(10):
-            idle.append(await _press_x(app, clock))
+            idle.append(await press_x(app, clock))
             await asyncio.sleep(0.05)
         streamed = sum(len(a.text) for a in app.query(AssistantMessage)) // 4
         result.update(
@@ -256,9 +209,6 @@ async def session_open(
         "blocks": blocks,
         "scroll": scroll_lat,
     }
-
-
-STARTUP_CHILD = "benchmarks.tui_startup_child"
 
 
 def startup_times(root: Path, runs: int) -> list[float]:
