@@ -122,7 +122,7 @@ def build_sections(cfg: E2EConfig, runs: list[Run], how: str) -> list[Section]:
         ratio.add(label, f"{a / b:.3f}" if a is not None and b else "n/a")
         if key in ("span", "up", "wall") and a is not None and b:
             s1.headlines.append([f"WS/HTTP {label}", f"{a / b:.2f}"])
-    s1.tables = [summary, ratio, per_run]
+    s1.tables = [summary, ratio, per_run, _client_accounting(good)]
     turn_table = Table(
         "Per-turn time at the server, median over runs (ms; request received -> "
         "next request received)",
@@ -309,3 +309,33 @@ def _turnaround_section(s3: Section, cfg: E2EConfig, good: list[Run]) -> None:
             cells += [ms(g), ms(tl), ms(tu), ms(None if tu is None else tu - cfg.link.rtt)]
         table.add(i + 1, *cells)
     s3.tables = [summary, table]
+
+
+def _client_accounting(runs: list[Run]) -> Table:
+    """What exec itself reported (``turn_completed`` metrics) next to what the server received."""
+    table = Table(
+        "The client's own accounting (exec's `turn_completed` metrics) vs the server's record",
+        [
+            "transport",
+            "model calls",
+            "bytes sent KiB (client)",
+            "uploaded KiB (server)",
+            "full resends would be KiB (client)",
+        ],
+    )
+    for t in TRANSPORTS:
+        rs = [r for r in runs if r.transport == t]
+        done = [r.exec.of_kind("turn_completed") for r in rs]
+        metrics = [d[-1].get("metrics", {}) for d in done if d]
+        if not metrics:
+            table.add(t, "n/a", "n/a", "n/a", "n/a")
+            continue
+        calls = median([d[-1].get("model_calls", 0) for d in done if d])
+        table.add(
+            t,
+            f"{calls:.0f}" if calls is not None else "n/a",
+            kib(median([m.get("bytes_sent", 0) for m in metrics])),
+            kib(median([r.uploaded for r in rs])),
+            kib(median([m.get("bytes_full_resend", 0) for m in metrics])),
+        )
+    return table
