@@ -234,9 +234,6 @@ class CodeAgentApp(App[int]):
     @on(ApprovalPanel.Decided)
     async def on_approval_decided(self, message: ApprovalPanel.Decided) -> None:
         message.stop()
-        future = self._futures.pop(message.request.call_id, None)
-        if future is not None and not future.done():
-            future.set_result(message.decision)
         decision = message.decision
         if decision.approved:
             scope = f" (for the session: {decision.scope.value})" if decision.scope else ""
@@ -244,7 +241,11 @@ class CodeAgentApp(App[int]):
         else:
             reason = f" — {decision.reason}" if decision.reason else ""
             text = f"Rejected: {message.request.title}{reason}"
+        # The notice goes first so it sits above the tool's result in the conversation.
         await self.chat.add(NoticeLine("approval", text))
+        future = self._futures.pop(message.request.call_id, None)
+        if future is not None and not future.done():
+            future.set_result(decision)
         await self._close_side()
 
     async def _close_side(self) -> None:

@@ -159,7 +159,8 @@ async def _undo_redo(app: CodeAgentApp, redo: bool) -> None:
     if app.turn_running:
         raise CommandError("Wait for the turn to finish (or press Esc) before undoing.")
     result = app.agent.redo() if redo else app.agent.undo()
-    files = f" ({', '.join(result.files)})" if result.files else ""
+    listed = ", ".join(result.files)
+    files = f" ({listed})" if listed and listed not in result.message else ""
     if result.ok:
         app.show_notice("checkpoint", f"{result.message}{files}")
     else:
