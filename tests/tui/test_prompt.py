@@ -119,3 +119,17 @@ def test_fuzzy_prefers_file_names_and_rejects_non_subsequences() -> None:
     ranked = fuzzy_rank("app", ["docs/a/p/p.txt", "src/app.py", "zz_application_notes.md"])
     assert ranked[0] == "src/app.py"
     assert fuzzy_rank("", ["b", "a"]) == ["a", "b"]
+
+
+async def test_a_burst_of_keys_then_enter_sends_everything() -> None:
+    """A paste or fast typing arrives in one read: Enter must not overtake the characters."""
+    from textual import events
+
+    app = PromptHost()
+    async with app.run_test() as pilot:
+        for char in "hello there":
+            app.post_message(events.Key("space" if char == " " else char, char))
+        app.post_message(events.Key("enter", "\r"))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.sent == ["hello there"]

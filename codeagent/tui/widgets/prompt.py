@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
@@ -24,11 +25,16 @@ AT_PATH = re.compile(r"@([\w./\-]*)$")
 class PromptArea(TextArea):
     """Where the user types messages and slash commands."""
 
+    # Not priority bindings: a priority binding runs as soon as the app sees the key, before the
+    # characters typed just ahead of it (still queued for this widget) are inserted, so fast
+    # typing or a paste followed by Enter would send a half-empty prompt. ``_on_key`` handles
+    # them in order; the bindings are what the footer shows.
     BINDINGS = [
-        Binding("enter", "submit", "Send", id="prompt.submit", priority=True),
-        Binding("shift+enter,ctrl+j", "newline", "Newline", id="prompt.newline", priority=True),
-        Binding("tab", "complete", "Complete", id="prompt.complete", show=False, priority=True),
+        Binding("enter", "submit", "Send", id="prompt.submit"),
+        Binding("shift+enter,ctrl+j", "newline", "Newline", id="prompt.newline"),
+        Binding("tab", "complete", "Complete", id="prompt.complete", show=False),
     ]
+    KEY_ACTIONS = {"enter": "submit", "shift+enter": "newline", "ctrl+j": "newline"}
 
     @dataclass
     class Submitted(Message):
@@ -50,6 +56,17 @@ class PromptArea(TextArea):
         self._history_index: int | None = None
         self._draft = ""
         self.files: list[str] = []
+
+    async def _on_key(self, event: events.Key) -> None:
+        action = self.KEY_ACTIONS.get(event.key)
+        if event.key == "tab" and self.menu is not None and self.menu.is_open:
+            action = "complete"
+        if action is None:
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        getattr(self, f"action_{action}")()
 
     # --- submitting and history ---------------------------------------------------------------
 
