@@ -204,3 +204,26 @@ async def test_server_error_is_readable_and_the_app_keeps_running(make_app, serv
         await until(
             pilot, lambda: any(a.text == ANSWER for a in app.query(AssistantMessage)), "answer"
         )
+
+
+async def test_websocket_refused_falls_back_to_http_with_a_notice(make_app, server) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        server.faults.reject_websocket(426)
+        await send(pilot, app, "hello there")
+        await finish(pilot, app)
+        assert notices(app, "fallback"), "the fallback is announced"
+        assert app.status_bar.transport == "HTTP fallback"
+        assert [a.text for a in app.query(AssistantMessage)] == [ANSWER]
+        assert all(frame.transport == "http" for frame in server.record)
+
+
+async def test_the_api_key_never_reaches_the_screen(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "hello there")
+        await finish(pilot, app)
+        for command in ("/status", "/stats", "/help"):
+            await send(pilot, app, command)
+        await pilot.pause()
+        assert "sk-test-secret" not in app.export_screenshot()
