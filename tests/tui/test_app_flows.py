@@ -227,3 +227,25 @@ async def test_the_api_key_never_reaches_the_screen(make_app) -> None:
             await send(pilot, app, command)
         await pilot.pause()
         assert "sk-test-secret" not in app.export_screenshot()
+
+
+async def test_lost_server_cache_is_announced_as_a_recovery(make_app, server) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "hello there")
+        await finish(pilot, app)
+        server.faults.forget_cached_responses()
+        await send(pilot, app, "hello again")
+        await finish(pilot, app, turns=2)
+        assert notices(app, "recovery"), "the full resend is announced"
+        assert [a.text for a in app.query(AssistantMessage)] == [ANSWER, ANSWER]
+
+
+async def test_at_path_completion_uses_the_repository_files(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.prompt.files, "file list")
+        assert app.prompt.files == ["README.md", "greet.py"]
+        app.prompt.focus()
+        await pilot.press(*"look at @gre", "tab")
+        assert app.prompt.text == "look at @greet.py "
