@@ -148,3 +148,13 @@ async def test_quit_exits_cleanly(make_app) -> None:
         await send(pilot, app, "/quit")
         await pilot.pause()
     assert app.return_value == 0
+
+
+async def test_unknown_configured_theme_is_reported_and_the_app_starts(make_app) -> None:
+    app = make_app(theme="no-such-theme")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: notices(app, "error"), "theme error")
+        assert "Theme 'no-such-theme' not found" in last(app, "error")
+        assert app.theme in app.available_themes
+        await send(pilot, app, "hello there")
+        await finish(pilot, app)
