@@ -78,6 +78,22 @@ async def test_cancelling_kills_the_running_group(tmp_path: Path, live_processes
     assert live_processes(token) == []
 
 
+async def test_cancelling_at_any_moment_leaves_nothing_behind(tmp_path: Path, live_processes):
+    # Cancel after 0, 1, 2, ... event-loop turns: some land while the process is still being
+    # started (pipes not yet connected), where asyncio itself would only kill the shell.
+    token = sleeper()
+    for turns in range(12):
+        task = asyncio.create_task(
+            run_commands([f"sleep {token} & sleep {token}"], cwd=tmp_path, sandbox=None)
+        )
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert live_processes(token) == []
+
+
 async def test_output_is_capped_keeping_head_and_tail(tmp_path: Path):
     (result,) = await run_commands(
         ["seq 1 100000; seq 1 5 >&2"], cwd=tmp_path, sandbox=None, max_output=200

@@ -128,8 +128,8 @@ async def run_command(
     stdout, stderr = HeadTailBuffer(max_output), HeadTailBuffer(max_output)
     loop = asyncio.get_running_loop()
     exited: asyncio.Future[None] = loop.create_future()
-    try:
-        transport, protocol = await loop.subprocess_exec(
+    spawn = asyncio.ensure_future(
+        loop.subprocess_exec(
             lambda: _ExitAwareProtocol(exited, loop),
             *argv,
             cwd=cwd,
@@ -139,6 +139,18 @@ async def run_command(
             env=command_environment(),
             start_new_session=True,  # own process group: a timeout or interrupt kills all of it
         )
+    )
+    try:
+        # Shielded: a cancel while the pipes are being connected would make asyncio kill only
+        # the shell and orphan whatever it already started.
+        transport, protocol = await asyncio.shield(spawn)
+    except asyncio.CancelledError:
+        with contextlib.suppress(BaseException):
+            started, _ = await spawn
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(started.get_pid(), signal.SIGKILL)
+            started.close()
+        raise
     except OSError as exc:
         # 127 is what a shell reports for a command it cannot run.
         return CommandResult(command, 127, "", f"could not start the command: {exc}\n")
