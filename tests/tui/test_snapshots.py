@@ -26,9 +26,16 @@ async def pin(pilot, app) -> None:
     bar.input_tokens, bar.cached_tokens, bar.output_tokens, bar.context_tokens = 1200, 800, 64, 1264
     app.prompt.refresh()  # the prompt moved when the menu opened; repaint it at its final place
     app.screen.refresh(layout=True)
-    await pilot.pause()
     await pilot.wait_for_scheduled_animations()
-    await pilot.pause()
+    # Markdown finishes its last blocks and the anchored log re-scrolls a few frames later:
+    # wait until two consecutive frames are identical.
+    previous = None
+    for _ in range(40):
+        await pilot.pause(0.05)
+        current = app.export_screenshot()
+        if current == previous:
+            break
+        previous = current
 
 
 def test_main_screen_after_an_answer(snap_compare, make_app) -> None:
