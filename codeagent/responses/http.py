@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,8 +52,11 @@ class HttpResponses:
         self._client = httpx.AsyncClient(
             headers=headers,
             timeout=httpx.Timeout(idle_timeout, connect=connect_timeout),
-            # A proxy from the environment must not capture a loopback server.
+            # A proxy from the environment must not capture a loopback server...
             trust_env=host not in LOOPBACK_HOSTS,
+            # ...but certificates trusted through SSL_CERT_FILE / SSL_CERT_DIR still count there
+            # (without trust_env httpx would use certifi only), as they do for the WebSocket.
+            verify=True if host not in LOOPBACK_HOSTS else ssl.create_default_context(),
         )
         #: Size of the last request body sent, in bytes.
         self.last_bytes_sent = 0
