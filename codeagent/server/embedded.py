@@ -58,6 +58,17 @@ class _WakeableServer(uvicorn.Server):
             with contextlib.suppress(RuntimeError):  # the loop already closed
                 loop.call_soon_threadsafe(wake.set)
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn's sans-io WebSocket protocol sends a 1012 close on shutdown even to a
+        # connection that is already closing, and websockets raises InvalidState, which aborts
+        # the whole shutdown in the server thread. Such a connection needs no shutdown.
+        for connection in list(self.server_state.connections):
+            state = getattr(getattr(connection, "conn", None), "state", None)
+            if state is not None and state.name in ("CLOSING", "CLOSED"):
+                connection.transport.close()
+                self.server_state.connections.discard(connection)
+        await super().shutdown(sockets)
+
 
 def _quiet_denials() -> None:
     logger = logging.getLogger("uvicorn.error")
