@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 from codeagent.agent.approvals import Decision
 from codeagent.tui import commands
 from codeagent.tui.approver import TuiApprover
+from codeagent.tui.coalesce import DeltaCoalescer
 from codeagent.tui.event_view import EventView
 from codeagent.tui.messages import AgentEventReceived, ApprovalRequested, TurnFinished
 from codeagent.tui.widgets.approval_panel import ApprovalPanel
@@ -187,14 +188,20 @@ class CodeAgentApp(App[int]):
 
     @work(group="turn", exit_on_error=False, description="agent turn")
     async def run_turn(self, text: str) -> None:
-        """Pump one user message through the agent, posting every event to the app."""
+        """Pump one user message through the agent, posting its events to the app.
+
+        Streamed deltas are merged (``DeltaCoalescer``) so a fast stream posts a few dozen
+        Messages a second instead of one per token, and key presses are not queued behind them.
+        """
         error: str | None = None
+        coalescer = DeltaCoalescer(lambda event: self.post_message(AgentEventReceived(event)))
         try:
             async for event in self.agent.submit(text):
-                self.post_message(AgentEventReceived(event))
+                coalescer.push(event)
         except Exception as exc:  # typed agent errors: show them, keep the app running
             error = str(exc) or type(exc).__name__
         finally:
+            coalescer.close()
             self.post_message(TurnFinished(text, error))
 
     async def on_agent_event_received(self, message: AgentEventReceived) -> None:

@@ -59,11 +59,15 @@ def tui_script() -> s.Script:
                 "plan",
             ),
             s.Episode([s.Step([s.text("slow " * 400)], tokens_per_second=40.0)], "slow"),
+            s.Episode([s.Step([s.reasoning(LONG_REASONING), s.text(LONG_ANSWER)])], "long"),
         ],
         default_reply="Okay.",
     )
 
 
+#: numbered lines, so a lost or reordered delta shows up in the streamed text
+LONG_ANSWER = "".join(f"- line {i:04d} of the long answer\n" for i in range(600))
+LONG_REASONING = " ".join(f"step{i}" for i in range(300))
 ANSWER = "Hello **world**, here is code:\n\n```python\nprint('hi')\n```\n"
 
 

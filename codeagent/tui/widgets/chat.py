@@ -32,12 +32,15 @@ class AssistantMessage(Markdown):
         self.item_id = item_id
         self._stream: MarkdownStream | None = None
         self.text = ""
+        #: exactly what arrived through ``write`` (``finish`` may replace ``text`` with the whole)
+        self.streamed = ""
 
     async def write(self, delta: str) -> None:
         """Append ``delta`` to the answer."""
         if self._stream is None:
             self._stream = Markdown.get_stream(self)
         self.text += delta
+        self.streamed += delta
         await self._stream.write(delta)
 
     async def finish(self, text: str) -> None:
