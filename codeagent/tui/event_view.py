@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from textual.widget import Widget
+
 from codeagent.agent import events as ev
+from codeagent.tui.replay import REPLAY_BLOCKS, EarlierMessages, plan_transcript
 from codeagent.tui.widgets.chat import (
     AssistantMessage,
     NoticeLine,
     ReasoningBlock,
     ToolBlock,
-    UserMessage,
 )
 
 if TYPE_CHECKING:
@@ -117,39 +119,16 @@ class EventView:
         self.answers.clear()
 
     async def replay(self, transcript: list[dict[str, Any]]) -> None:
-        """Render a resumed session's transcript (event dicts from ``event_to_dict``)."""
-        chat = self.app.chat
-        for entry in transcript:
-            kind = entry.get("kind") or entry.get("type")
-            if kind in ("turn_started", "user"):
-                await chat.add(UserMessage(str(entry.get("text", ""))))
-            elif kind == "text_done":
-                answer = AssistantMessage(str(entry.get("item_id", "")))
-                await chat.add(answer)
-                await answer.finish(str(entry.get("text", "")))
-            elif kind == "tool_call":
-                block = ToolBlock(
-                    str(entry.get("call_id", "")),
-                    str(entry.get("tool", "")),
-                    str(entry.get("title", "")),
-                    str(entry.get("diff") or entry.get("detail") or ""),
-                )
-                self.tools[block.call_id] = block
-                await chat.add(block)
-            elif kind == "tool_output" and entry.get("call_id") in self.tools:
-                self.tools[entry["call_id"]].finish(
-                    str(entry.get("output", "")),
-                    bool(entry.get("success", True)),
-                    entry.get("exit_code"),
-                    bool(entry.get("rejected", False)),
-                )
-            elif kind == "reasoning_done":
-                block = ReasoningBlock(str(entry.get("item_id", "")))
-                await chat.add(block)
-                block.finish(str(entry.get("text", "")))
-            elif kind == "plan":
-                steps = tuple(ev.PlanStep(**step) for step in entry.get("steps", ()))
-                self.app.plan.show_plan(steps, str(entry.get("explanation", "")))
-            elif kind == "notice":
-                await chat.add(NoticeLine(str(entry.get("category", "info")), entry["text"]))
-        self.tools.clear()
+        """Render a resumed session's transcript (event dicts from ``event_to_dict``).
+
+        Only the newest ``REPLAY_BLOCKS`` blocks are built, and they are mounted in one batch;
+        older ones wait behind an ``EarlierMessages`` line.
+        """
+        planned = plan_transcript(transcript)
+        if planned.plan is not None:
+            self.app.plan.show_plan(*planned.plan)
+        earlier, shown = planned.blocks[:-REPLAY_BLOCKS], planned.blocks[-REPLAY_BLOCKS:]
+        widgets: list[Widget] = [EarlierMessages(earlier)] if earlier else []
+        widgets += [spec.build() for spec in shown]
+        if widgets:
+            await self.app.chat.add(*widgets)

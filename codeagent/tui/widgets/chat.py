@@ -27,11 +27,11 @@ class UserMessage(Static):
 class AssistantMessage(Markdown):
     """One assistant answer, fed incrementally through a ``MarkdownStream``."""
 
-    def __init__(self, item_id: str) -> None:
-        super().__init__()
+    def __init__(self, item_id: str, text: str = "") -> None:
+        super().__init__(text or None)
         self.item_id = item_id
         self._stream: MarkdownStream | None = None
-        self.text = ""
+        self.text = text
         #: exactly what arrived through ``write`` (``finish`` may replace ``text`` with the whole)
         self.streamed = ""
 

@@ -1,0 +1,100 @@
+"""Opening a long session: the newest blocks in one batch, older ones on demand."""
+
+from __future__ import annotations
+
+from codeagent.tui.replay import REPLAY_BLOCKS, EarlierMessages, plan_transcript
+from codeagent.tui.widgets.chat import AssistantMessage, ToolBlock, UserMessage
+from tests.tui.conftest import until
+
+
+def long_transcript(messages: int) -> list[dict]:
+    """``messages`` entries: a question and its Markdown answer per turn."""
+    entries: list[dict] = []
+    for n in range(messages // 2):
+        entries.append({"kind": "turn_started", "text": f"Question {n}"})
+        entries.append({"kind": "text_done", "item_id": f"msg_{n}", "text": f"Answer **{n}**"})
+    return entries
+
+
+def write_session(root, entries: list[dict]) -> str:
+    from codeagent.sessions import SessionStore
+
+    session = SessionStore().create(root)
+    for entry in entries:
+        session.append_event(entry)
+    return session.id
+
+
+def test_a_transcript_plans_one_block_per_shown_entry_and_keeps_the_last_plan() -> None:
+    transcript = [
+        {"kind": "turn_started", "text": "fix it"},
+        {"kind": "plan", "steps": [{"step": "Read", "status": "completed"}], "explanation": ""},
+        {"kind": "tool_call", "call_id": "c1", "tool": "shell", "title": "ls", "detail": "ls"},
+        {"kind": "tool_call", "call_id": "p1", "tool": "update_plan", "title": "plan"},
+        {"kind": "model_call", "metrics": {}},
+        {"kind": "tool_output", "call_id": "c1", "output": "a.py", "success": True, "exit_code": 0},
+        {"kind": "plan", "steps": [{"step": "Fix", "status": "in_progress"}], "explanation": "go"},
+        {"kind": "error", "code": "server_error", "message": "boom"},
+    ]
+    replay = plan_transcript(transcript)
+    assert len(replay.blocks) == 3  # user, shell call, error (no plan tool block, no metrics)
+    assert replay.plan is not None and replay.plan[1] == "go"
+    assert [step.step for step in replay.plan[0]] == ["Fix"]
+
+
+async def test_a_resumed_2000_message_session_shows_its_last_message(make_app, repo) -> None:
+    session_id = write_session(repo, long_transcript(2000))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.resume_session(session_id)
+        await pilot.pause()
+        answers = list(app.query(AssistantMessage))
+        assert answers[-1].text == "Answer **999**"
+        # the newest page, the "earlier" line above it and the "Resumed session" notice below
+        assert len(app.chat.children) == REPLAY_BLOCKS + 2
+        earlier = app.query_one(EarlierMessages)
+        assert app.chat.children[0] is earlier
+        assert "1,900 earlier messages" in str(earlier.render())
+        await until(pilot, lambda: app.chat.is_vertical_scroll_end, "anchored at the end")
+
+        app.chat.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        await pilot.click(EarlierMessages)
+        await until(pilot, lambda: len(app.chat.children) == 2 * REPLAY_BLOCKS + 2, "page 2")
+        questions = [str(m.render()) for m in app.query(UserMessage)]
+        assert questions == [f"Question {n}" for n in range(900, 1000)]  # in order, no gaps
+        assert "1,800 earlier messages" in str(earlier.render())
+
+
+async def test_loading_every_earlier_page_removes_the_line(make_app, repo) -> None:
+    session_id = write_session(repo, long_transcript(2 * REPLAY_BLOCKS + 10))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.resume_session(session_id)
+        earlier = app.query_one(EarlierMessages)
+        await earlier.load_more()
+        assert "10 earlier messages — click to show 10 more" in str(earlier.render())
+        await earlier.load_more()
+        await pilot.pause()
+        assert not app.query(EarlierMessages)
+        questions = [str(m.render()) for m in app.query(UserMessage)]
+        assert questions == [f"Question {n}" for n in range(REPLAY_BLOCKS + 5)]
+
+
+async def test_a_resumed_tool_call_shows_how_it_ended(make_app, repo) -> None:
+    session_id = write_session(
+        repo,
+        [
+            {"kind": "turn_started", "text": "list"},
+            {"kind": "tool_call", "call_id": "c1", "tool": "shell", "title": "ls", "detail": "ls"},
+            {"kind": "tool_output", "call_id": "c1", "output": "a.py", "exit_code": 2},
+            {"kind": "turn_interrupted", "reason": "the user pressed Esc"},
+        ],
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.resume_session(session_id)
+        await pilot.pause()
+        block = app.query_one(ToolBlock)
+        assert "✗ exit 2" in str(block.title) and block.has_class("failed")
+        assert not app.query(EarlierMessages)
