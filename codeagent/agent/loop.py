@@ -55,6 +55,7 @@ from codeagent.agent.tools.commands import is_read_only
 from codeagent.config import Settings
 from codeagent.responses.events import MessageItem
 from codeagent.sessions import Session, SessionError, SessionStore
+from codeagent.workspace.listing import list_files
 
 _DONE = object()
 #: Streaming events are not kept in the transcript: the matching ``*Done`` events carry the text.
@@ -314,6 +315,13 @@ class Agent:
     def diff(self, scope: str = "session") -> str:
         """The unified diff of the session's (or the last turn's) changes."""
         return self.workspace.diff(scope)
+
+    def list_files(self) -> list[str]:
+        """The repository's files (tracked and unignored untracked), for ``@path`` completion.
+
+        Blocking (runs ``git ls-files``): call it from a thread.
+        """
+        return list_files(self.root)
 
     def set_model(self, name: str) -> None:
         """Use model ``name`` from the next call on (the next call sends the full input)."""

@@ -25,7 +25,7 @@ from codeagent.tui.event_view import EventView
 from codeagent.tui.messages import AgentEventReceived, ApprovalRequested, TurnFinished
 from codeagent.tui.widgets.approval_panel import ApprovalPanel
 from codeagent.tui.widgets.chat import ChatLog, NoticeLine, UserMessage
-from codeagent.tui.widgets.completion import CompletionMenu, list_repository_files
+from codeagent.tui.widgets.completion import CompletionMenu
 from codeagent.tui.widgets.diff_view import DIFF_CSS_PATH, DiffView
 from codeagent.tui.widgets.plan_view import PlanView
 from codeagent.tui.widgets.prompt import PromptArea
@@ -112,8 +112,11 @@ class CodeAgentApp(App[int]):
 
     @work(thread=True, exclusive=True, group="files", exit_on_error=False)
     def load_files(self) -> None:
-        """List repository files for @path completion (git is slow in big repositories)."""
-        files = list_repository_files(self.root)
+        """List repository files for @path completion (a thread: git is slow in big repositories).
+
+        The agent's workspace layer does the listing; the TUI never runs git itself.
+        """
+        files = self.agent.list_files()
         self.call_from_thread(setattr, self.prompt, "files", files)
 
     # --- feedback helpers used by commands and events -----------------------------------------

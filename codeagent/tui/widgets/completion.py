@@ -6,7 +6,6 @@ score higher); ``CompletionMenu`` is the popup list the prompt drives without ta
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,22 +42,6 @@ def fuzzy_rank(query: str, candidates: list[str], limit: int = 10) -> list[str]:
     scored = [(fuzzy_score(query, c), c) for c in candidates]
     ranked = sorted(((s, c) for s, c in scored if s is not None), key=lambda sc: (-sc[0], sc[1]))
     return [c for _, c in ranked[:limit]]
-
-
-def list_repository_files(root: Path) -> list[str]:
-    """Tracked and untracked-but-not-ignored files (``git ls-files``); empty outside git."""
-    try:
-        result = subprocess.run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return sorted(set(result.stdout.splitlines())) if result.returncode == 0 else []
 
 
 @dataclass(frozen=True)

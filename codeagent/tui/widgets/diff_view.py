@@ -418,7 +418,6 @@ class DiffView(ScrollView, can_focus=True):
 
 # Manual demo: git diff | python -m codeagent.tui.widgets.diff_view
 if __name__ == "__main__":  # pragma: no cover
-    import subprocess
     import sys
 
     from textual.app import App, ComposeResult
@@ -430,14 +429,8 @@ if __name__ == "__main__":  # pragma: no cover
         CSS_PATH = DIFF_CSS_PATH
 
         def compose(self) -> ComposeResult:
-            text = (
-                sys.stdin.read()
-                if not sys.stdin.isatty()
-                else subprocess.run(
-                    ["git", "log", "-p", "-3", "--format="], capture_output=True, text=True
-                ).stdout
-            )
-            yield DiffView(text)
+            # stdin only: the TUI never runs git itself (see docs/design.md)
+            yield DiffView("" if sys.stdin.isatty() else sys.stdin.read())
             yield Footer()
 
         def on_mount(self) -> None:
