@@ -23,7 +23,7 @@ from codeagent.tui.approver import TuiApprover
 from codeagent.tui.coalesce import DeltaCoalescer
 from codeagent.tui.event_view import EventView
 from codeagent.tui.messages import AgentEventReceived, ApprovalRequested, TurnFinished
-from codeagent.tui.widgets.approval_panel import ApprovalPanel
+from codeagent.tui.widgets.approval_panel import ApprovalPanel, scope_phrase
 from codeagent.tui.widgets.chat import ChatLog, NoticeLine, UserMessage
 from codeagent.tui.widgets.completion import CompletionMenu
 from codeagent.tui.widgets.diff_view import DIFF_CSS_PATH, DiffView
@@ -246,7 +246,8 @@ class CodeAgentApp(App[int]):
         message.stop()
         decision = message.decision
         if decision.approved:
-            scope = f" (for the session: {decision.scope.value})" if decision.scope else ""
+            phrase = scope_phrase(decision)
+            scope = f" (for the session: {phrase})" if phrase else ""
             text = f"Approved: {message.request.title}{scope}"
         else:
             reason = f" — {decision.reason}" if decision.reason else ""

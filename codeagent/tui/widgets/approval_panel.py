@@ -35,6 +35,17 @@ def command_prefix(command: str) -> str:
     return words[0] if words else ""
 
 
+def scope_phrase(decision: Decision) -> str:
+    """How far a session-wide approval reaches, in words ("all patches", ...); "" if once."""
+    if decision.scope == Scope.ALL_PATCHES:
+        return "all patches"
+    if decision.scope == Scope.EXACT_COMMAND:
+        return "this exact command"
+    if decision.scope == Scope.COMMAND_PREFIX:
+        return f"commands starting with `{sanitize(decision.prefix or '')}`"
+    return ""
+
+
 def scope_choices(request: ApprovalRequest) -> list[tuple[str, Decision]]:
     """The session-wide approvals on offer for ``request``, each with its spelled-out label."""
     if request.kind == "patch":

@@ -17,6 +17,21 @@ MAX_BLOCKS = 300
 PRUNE_TO = 200
 
 
+#: longest reasoning title before it is shortened (the pane may clip it further, with "…")
+TITLE_LENGTH = 80
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` characters at a word boundary, ending with "…"."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    space = cut.rfind(" ")
+    if space > width // 2:  # a word boundary not too far back; else cut inside the long word
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
 class UserMessage(Static):
     """What the user typed."""
 
@@ -70,7 +85,7 @@ class ReasoningBlock(Collapsible):
         self.text = text or self.text
         self.body.update(Text(self.text))
         first = self.text.strip().splitlines()[0] if self.text.strip() else "Reasoning"
-        self.title = f"Thought: {first.strip('*# ')[:80]}"
+        self.title = f"Thought: {shorten(first.strip('*# '), TITLE_LENGTH)}"
 
 
 class ToolBlock(Collapsible):
