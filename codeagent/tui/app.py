@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -23,13 +23,18 @@ from codeagent.tui.approver import TuiApprover
 from codeagent.tui.coalesce import DeltaCoalescer
 from codeagent.tui.event_view import EventView
 from codeagent.tui.messages import AgentEventReceived, ApprovalRequested, TurnFinished
-from codeagent.tui.widgets.approval_panel import ApprovalPanel, scope_phrase
 from codeagent.tui.widgets.chat import ChatLog, NoticeLine, UserMessage
 from codeagent.tui.widgets.completion import CompletionMenu
-from codeagent.tui.widgets.diff_view import DIFF_CSS_PATH, DiffView
 from codeagent.tui.widgets.plan_view import PlanView
 from codeagent.tui.widgets.prompt import PromptArea
 from codeagent.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from codeagent.tui.widgets.approval_panel import ApprovalPanel
+
+#: the diff widgets' styles; the widgets themselves are imported when first shown, not before
+#: the first paint (they pull in the diff model, row renderer and pygments)
+DIFF_CSS_PATH = Path(__file__).parent / "widgets" / "diff.tcss"
 
 
 class CodeAgentApp(App[int]):
@@ -162,6 +167,8 @@ class CodeAgentApp(App[int]):
 
     async def show_diff(self, diff: str, title: str) -> None:
         """Show ``diff`` in the side pane (Esc closes it)."""
+        from codeagent.tui.widgets.diff_view import DiffView
+
         await self.side.remove_children()
         await self.side.mount(Static(title, classes="side-title"), DiffView(diff))
         self.side.display = True
@@ -236,13 +243,17 @@ class CodeAgentApp(App[int]):
     async def on_approval_requested(self, message: ApprovalRequested) -> None:
         self._futures[message.request.call_id] = message.future
         await self.side.remove_children()
+        from codeagent.tui.widgets.approval_panel import ApprovalPanel
+
         panel = ApprovalPanel(message.request, cwd=self.root)
         await self.side.mount(panel)
         self.side.display = True
         panel.focus_default()  # the diff, so hunk keys work; the panel itself for commands
 
-    @on(ApprovalPanel.Decided)
-    async def on_approval_decided(self, message: ApprovalPanel.Decided) -> None:
+    async def on_approval_panel_decided(self, message: ApprovalPanel.Decided) -> None:
+        """The user decided on the panel's request (named handler: no import at start-up)."""
+        from codeagent.tui.widgets.approval_panel import scope_phrase
+
         message.stop()
         decision = message.decision
         if decision.approved:
