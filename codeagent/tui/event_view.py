@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual.widget import Widget
 
 from codeagent.agent import events as ev
-from codeagent.tui.replay import REPLAY_BLOCKS, EarlierMessages, plan_transcript
+from codeagent.tui.replay import FIRST_BATCH, REPLAY_BLOCKS, EarlierMessages, plan_transcript
 from codeagent.tui.widgets.chat import (
     AssistantMessage,
     NoticeLine,
@@ -128,7 +128,13 @@ class EventView:
         if planned.plan is not None:
             self.app.plan.show_plan(*planned.plan)
         earlier, shown = planned.blocks[:-REPLAY_BLOCKS], planned.blocks[-REPLAY_BLOCKS:]
-        widgets: list[Widget] = [EarlierMessages(earlier)] if earlier else []
-        widgets += [spec.build() for spec in shown]
-        if widgets:
-            await self.app.chat.add(*widgets)
+        if not shown:
+            return
+        # The newest few first, so the user sees where the session ended at once; the rest of
+        # the page goes above them in a second batch.
+        older, newest = shown[:-FIRST_BATCH], [spec.build() for spec in shown[-FIRST_BATCH:]]
+        await self.app.chat.add(*newest)
+        above: list[Widget] = [EarlierMessages(earlier)] if earlier else []
+        above += [spec.build() for spec in older]
+        if above:
+            await self.app.chat.mount_all(above, before=newest[0])

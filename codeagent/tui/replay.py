@@ -1,8 +1,9 @@
 """Re-rendering a resumed session's transcript without mounting thousands of widgets.
 
 A transcript is first turned into plain ``BlockSpec``s (cheap data, no widgets). Only the newest
-``REPLAY_BLOCKS`` are built and mounted, in one batch; an ``EarlierMessages`` line above them
-builds and mounts older blocks a page at a time when the user clicks it. Mounting one widget at a
+``REPLAY_BLOCKS`` are built and mounted, in two batches (the newest ``FIRST_BATCH`` first, so the
+end of the session shows at once); an ``EarlierMessages`` line above them builds and mounts older
+blocks a page at a time when the user clicks it. Mounting one widget at a
 time made each mount relayout the whole log, so a 2,000-message session took over 40 s to open.
 """
 
@@ -26,7 +27,9 @@ from codeagent.tui.widgets.chat import (
 )
 
 #: blocks mounted when a session is opened, and per click on "earlier messages"
-REPLAY_BLOCKS = 100
+REPLAY_BLOCKS = 40
+#: of those, mounted (and painted) first: the end of the session the user came back to
+FIRST_BATCH = 8
 
 
 @dataclass
