@@ -195,6 +195,18 @@ async def _clear(app: CodeAgentApp, args: list[str]) -> None:
     await app.chat.clear()
 
 
+@command("earlier", "show earlier messages of a resumed session")
+async def _earlier(app: CodeAgentApp, args: list[str]) -> None:
+    from codeagent.tui.replay import EarlierMessages
+
+    found = app.query(EarlierMessages)
+    if not found:
+        app.show_info("Every message of this session is shown already.")
+        return
+    await found.first().load_more()
+    app.chat.scroll_home(animate=False)  # the blocks just loaded are at the top
+
+
 @command("new", "start a new session (the old one can be resumed)")
 async def _new(app: CodeAgentApp, args: list[str]) -> None:
     if app.turn_running:

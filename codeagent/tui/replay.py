@@ -127,7 +127,7 @@ class EarlierMessages(Static):
         count = len(self.pending)
         noun = "message" if count == 1 else "messages"
         more = min(count, self.page)
-        self.update(Text(f"↑ {count:,} earlier {noun} — click to show {more:,} more"))
+        self.update(Text(f"↑ {count:,} earlier {noun} — click or /earlier to show {more:,} more"))
 
     async def load_more(self) -> None:
         """Mount the newest ``page`` of the pending blocks below this line."""

@@ -73,10 +73,10 @@ async def test_loading_every_earlier_page_removes_the_line(make_app, repo) -> No
         await app.resume_session(session_id)
         earlier = app.query_one(EarlierMessages)
         await earlier.load_more()
-        assert "10 earlier messages — click to show 10 more" in str(earlier.render())
-        await earlier.load_more()
-        await pilot.pause()
-        assert not app.query(EarlierMessages)
+        assert "10 earlier messages — click or /earlier to show 10 more" in str(earlier.render())
+        app.prompt.load_text("/earlier")
+        await pilot.press("enter")
+        await until(pilot, lambda: not app.query(EarlierMessages), "last page loaded")
         questions = [str(m.render()) for m in app.query(UserMessage)]
         assert questions == [f"Question {n}" for n in range(REPLAY_BLOCKS + 5)]
 
@@ -98,3 +98,14 @@ async def test_a_resumed_tool_call_shows_how_it_ended(make_app, repo) -> None:
         block = app.query_one(ToolBlock)
         assert "✗ exit 2" in str(block.title) and block.has_class("failed")
         assert not app.query(EarlierMessages)
+
+
+async def test_earlier_says_so_when_everything_is_shown(make_app) -> None:
+    from codeagent.tui.widgets.chat import NoticeLine
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.prompt.load_text("/earlier")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.query(NoticeLine), "a notice")
+        assert "shown already" in str(app.query(NoticeLine).last().render())
