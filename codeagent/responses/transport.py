@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from codeagent.responses.errors import (
     HandshakeFailed,
@@ -20,9 +20,11 @@ from codeagent.responses.errors import (
     WebSocketUnavailable,
 )
 from codeagent.responses.events import ServerEvent
-from codeagent.responses.http import HttpResponses
 from codeagent.responses.requests import TransportName, encoded_size, websocket_frame
 from codeagent.responses.websocket import WebSocketConnection
+
+if TYPE_CHECKING:
+    from codeagent.responses.http import HttpResponses
 
 Mode = Literal["auto", "websocket", "http"]
 
@@ -57,15 +59,28 @@ class Transport:
         self.rotate_margin = rotate_margin
         # Kept private and out of __repr__ so the key never reaches a log or a traceback.
         self._api_key = api_key
-        self._http = HttpResponses(
-            base_url, api_key, idle_timeout=idle_timeout, connect_timeout=connect_timeout
-        )
+        self._http_client: HttpResponses | None = None
         self._ws: WebSocketConnection | None = None
         self._connections_opened = 0
         self._fell_back = False
         self.fallback_reason: str | None = None
         self._connect_lock = asyncio.Lock()
         self.last_bytes_sent = 0
+
+    @property
+    def _http(self) -> HttpResponses:
+        """The HTTP client, made on first use: importing httpx costs ~0.1 s of start-up, and a
+        WebSocket session may never need it (only for fallback and compaction)."""
+        if self._http_client is None:
+            from codeagent.responses.http import HttpResponses
+
+            self._http_client = HttpResponses(
+                self.base_url,
+                self._api_key,
+                idle_timeout=self.idle_timeout,
+                connect_timeout=self.connect_timeout,
+            )
+        return self._http_client
 
     def __repr__(self) -> str:  # no key here, ever
         return f"Transport({self.base_url!r}, mode={self.mode!r}, active={self.active!r})"
@@ -200,7 +215,8 @@ class Transport:
         if self._ws is not None:
             await self._ws.close()
             self._ws = None
-        await self._http.close()
+        if self._http_client is not None:
+            await self._http_client.close()
 
 
 __all__ = ["Mode", "ResponsesError", "Transport"]
