@@ -23,17 +23,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from codeagent.agent.call_attempt import Attempt
+from codeagent.agent.chain import Chain
 from codeagent.agent.events import TurnMetrics
-from codeagent.responses.errors import (
-    ConnectionClosed,
-    ConnectionLimitReached,
-    IdleTimeout,
-    PreviousResponseNotFound,
-    RateLimited,
-    ResponsesError,
-    error_from_payload,
-)
-from codeagent.responses.events import OutputItemDone, ResponseLifecycleEvent, ServerEvent
+from codeagent.agent.recovery import RetryPolicy, notice_category, recovery_name
+from codeagent.responses.errors import PreviousResponseNotFound, ResponsesError
+from codeagent.responses.events import ServerEvent
 from codeagent.responses.requests import (
     build_body,
     encode_json,
@@ -56,9 +51,6 @@ SETTINGS_FIELDS = (
 
 ENCRYPTED_REASONING = "reasoning.encrypted_content"
 
-#: A server-suggested wait longer than this is not waited out; the error goes to the user.
-MAX_RETRY_AFTER = 120.0
-
 
 @dataclass(frozen=True)
 class ConversationNotice:
@@ -71,18 +63,6 @@ class ConversationNotice:
     category: str
     text: str
     restart: bool = False
-
-
-@dataclass(frozen=True)
-class _Chain:
-    """The last completed response and what it covers."""
-
-    response_id: str
-    length: int  # how many of ``items`` the server holds (input + output of that response)
-    signature: str  # non-input fields of the request that produced it
-    held: tuple[dict[str, Any], ...] | None  # the items the server holds (None: unknown)
-    transport: str
-    connection_id: int | None  # None: restored from disk, no live connection holds it
 
 
 @dataclass
@@ -120,14 +100,12 @@ class Conversation:
         self.include = include
         self.context_management = context_management
         self.extra = dict(extra or {})
-        self.max_retries = max_retries
-        self.retry_base_delay = retry_base_delay
-        self.retry_max_delay = retry_max_delay
+        self.retry = RetryPolicy(max_retries, retry_base_delay, retry_max_delay)
         #: The model-visible history: our input items and the model's output items, in order.
         self.items: list[dict[str, Any]] = []
         self.last_metrics: TurnMetrics | None = None
         self.last_output: list[dict[str, Any]] = []
-        self._chain: _Chain | None = None
+        self._chain: Chain | None = None
         # id(item) -> (item, encoded size): the full-resend size without re-encoding the
         # whole history every call. Items are treated as immutable once added.
         self._sizes: dict[int, tuple[dict[str, Any], int]] = {}
@@ -225,7 +203,7 @@ class Conversation:
                 recoveries.append("fallback")
                 yield notice
             plan = self._plan(force_full)
-            attempt = _Attempt()
+            attempt = Attempt()
             try:
                 events = self.transport.stream(plan.body)
                 async with contextlib.aclosing(events):
@@ -249,13 +227,13 @@ class Conversation:
                 continue
             except ResponsesError as exc:
                 bytes_sent += self.transport.last_bytes_sent
-                delay = self._retry_delay(exc, retries)
+                delay = self.retry.delay(exc, retries)
                 if delay is None:
                     raise
                 retries += 1
-                recoveries.append(_recovery_name(exc))
+                recoveries.append(recovery_name(exc))
                 yield ConversationNotice(
-                    _notice_category(exc),
+                    notice_category(exc),
                     f"{exc.message} Retrying in {delay:.1f} s (attempt {retries + 1}).",
                     restart=attempt.streamed,
                 )
@@ -271,7 +249,11 @@ class Conversation:
         signature = settings_signature(settings)
         full_size = self._full_size(settings)
         chain = self._chain
-        if not force_full and chain is not None and self._chain_usable(chain, signature):
+        if (
+            not force_full
+            and chain is not None
+            and chain.usable(self.items, signature, store=self.store, transport=self.transport)
+        ):
             suffix = [replay_item(item, store=self.store) for item in self.items[chain.length :]]
             return _Plan(build_body(settings, suffix, chain.response_id), True, full_size)
         full_items = [replay_item(item, store=self.store) for item in self.items]
@@ -289,32 +271,6 @@ class Conversation:
             size += cached[1]
         return size + max(len(self.items) - 1, 0)
 
-    def _chain_usable(self, chain: _Chain, signature: str) -> bool:
-        if chain.signature != signature or chain.length > len(self.items):
-            return False
-        if chain.held is not None and any(
-            a is not b for a, b in zip(chain.held, self.items, strict=False)
-        ):
-            return False  # the history the server holds was rewritten since
-        if self.store:
-            return True  # persisted server-side: any connection, either transport
-        return (
-            self.transport.active == "websocket"
-            and chain.transport == "websocket"
-            and chain.connection_id is not None
-            and chain.connection_id == self.transport.connection_id != 0
-        )
-
-    def _retry_delay(self, exc: ResponsesError, retries: int) -> float | None:
-        """Seconds to wait before retrying after ``exc``, or ``None`` to give up."""
-        if not exc.retryable or retries >= self.max_retries:
-            return None
-        if isinstance(exc, RateLimited) and exc.retry_after is not None:
-            return exc.retry_after if exc.retry_after <= MAX_RETRY_AFTER else None
-        if isinstance(exc, ConnectionLimitReached) and retries == 0:
-            return 0.0  # a known, clean end of the socket's life: reconnect at once
-        return min(self.retry_base_delay * 2**retries, self.retry_max_delay)
-
     def _fallback_notice(self) -> ConversationNotice | None:
         if self.transport.fell_back and not self._fallback_reported:
             self._fallback_reported = True
@@ -324,7 +280,7 @@ class Conversation:
 
     def _record(
         self,
-        attempt: _Attempt,
+        attempt: Attempt,
         plan: _Plan,
         started: float,
         bytes_sent: int,
@@ -334,7 +290,7 @@ class Conversation:
         output = [copy.deepcopy(item) for item in (response.output or attempt.items_done())]
         self.items.extend(output)
         self.last_output = output
-        self._chain = _Chain(
+        self._chain = Chain(
             response_id=response.id,
             length=len(self.items),
             signature=settings_signature(self.settings()),
@@ -417,7 +373,7 @@ class Conversation:
         conversation.items = copy.deepcopy(list(state.get("items") or []))
         chain = state.get("chain")
         if chain and conversation.store:
-            conversation._chain = _Chain(
+            conversation._chain = Chain(
                 response_id=chain["response_id"],
                 length=int(chain["length"]),
                 signature=chain["signature"],
@@ -426,59 +382,6 @@ class Conversation:
                 connection_id=None,
             )
         return conversation
-
-
-class _Attempt:
-    """What one attempt of a call has streamed so far."""
-
-    def __init__(self) -> None:
-        self.started = time.monotonic()
-        self.streamed = False
-        self.terminal: ResponseLifecycleEvent | None = None
-        self.time_to_created: float | None = None
-        self.time_to_first_delta: float | None = None
-        self._done: dict[int, dict[str, Any]] = {}
-
-    def observe(self, event: ServerEvent) -> None:
-        self.streamed = True
-        now = time.monotonic() - self.started
-        if event.type == "response.created" and self.time_to_created is None:
-            self.time_to_created = now
-        elif event.type.endswith(".delta") and self.time_to_first_delta is None:
-            self.time_to_first_delta = now
-        if isinstance(event, OutputItemDone):
-            self._done[event.output_index] = event.item
-        if event.is_terminal and isinstance(event, ResponseLifecycleEvent):
-            self.terminal = event
-
-    def check_finished(self) -> None:
-        """Raise unless the attempt ended with a usable response."""
-        if self.terminal is None:
-            raise ConnectionClosed("The stream ended without a final response event.")
-        if self.terminal.type == "response.failed":
-            error = self.terminal.response.error
-            raise error_from_payload(None, error.wire() if error else {"code": "server_error"})
-
-    def items_done(self) -> list[dict[str, Any]]:
-        return [self._done[index] for index in sorted(self._done)]
-
-
-def _recovery_name(exc: ResponsesError) -> str:
-    if isinstance(exc, ConnectionLimitReached):
-        return "connection_limit"
-    if isinstance(exc, ConnectionClosed):
-        return "reconnect"
-    if isinstance(exc, IdleTimeout):
-        return "idle_timeout"
-    if isinstance(exc, RateLimited):
-        return "rate_limited"
-    return exc.code or type(exc).__name__
-
-
-def _notice_category(exc: ResponsesError) -> str:
-    if isinstance(exc, (ConnectionClosed, ConnectionLimitReached, IdleTimeout)):
-        return "reconnect"
-    return "recovery"
 
 
 __all__ = ["Conversation", "ConversationNotice"]

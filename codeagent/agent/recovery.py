@@ -1,0 +1,56 @@
+"""How a failed model call is retried: the wait before the next attempt, and how the recovery
+is named in metrics and told to the user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codeagent.responses.errors import (
+    ConnectionClosed,
+    ConnectionLimitReached,
+    IdleTimeout,
+    RateLimited,
+    ResponsesError,
+)
+
+#: A server-suggested wait longer than this is not waited out; the error goes to the user.
+MAX_RETRY_AFTER = 120.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff, honouring a rate limit's suggested delay."""
+
+    max_retries: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def delay(self, exc: ResponsesError, retries: int) -> float | None:
+        """Seconds to wait before retrying after ``exc``, or ``None`` to give up."""
+        if not exc.retryable or retries >= self.max_retries:
+            return None
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            return exc.retry_after if exc.retry_after <= MAX_RETRY_AFTER else None
+        if isinstance(exc, ConnectionLimitReached) and retries == 0:
+            return 0.0  # a known, clean end of the socket's life: reconnect at once
+        return min(self.base_delay * 2**retries, self.max_delay)
+
+
+def recovery_name(exc: ResponsesError) -> str:
+    """The name of the recovery taken after ``exc``, as reported in ``TurnMetrics``."""
+    if isinstance(exc, ConnectionLimitReached):
+        return "connection_limit"
+    if isinstance(exc, ConnectionClosed):
+        return "reconnect"
+    if isinstance(exc, IdleTimeout):
+        return "idle_timeout"
+    if isinstance(exc, RateLimited):
+        return "rate_limited"
+    return exc.code or type(exc).__name__
+
+
+def notice_category(exc: ResponsesError) -> str:
+    """The ``ConversationNotice`` category for a retry after ``exc``."""
+    if isinstance(exc, (ConnectionClosed, ConnectionLimitReached, IdleTimeout)):
+        return "reconnect"
+    return "recovery"
