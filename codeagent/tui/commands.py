@@ -7,6 +7,7 @@ arguments produce a clear message instead of an exception.
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 import time
 from collections.abc import Awaitable, Callable
@@ -148,7 +149,8 @@ async def _diff(app: CodeAgentApp, args: list[str]) -> None:
     scope = args[0] if args else "session"
     if scope not in ("session", "turn"):
         raise CommandError("Usage: /diff [session|turn]")
-    diff = app.agent.diff(scope)
+    # git work (a few hundred ms on a large tree) runs off the event loop so the UI keeps painting
+    diff = await asyncio.to_thread(app.agent.diff, scope)
     if not diff.strip():
         app.show_info(f"No changes in this {scope}.")
         return
@@ -158,7 +160,7 @@ async def _diff(app: CodeAgentApp, args: list[str]) -> None:
 async def _undo_redo(app: CodeAgentApp, redo: bool) -> None:
     if app.turn_running:
         raise CommandError("Wait for the turn to finish (or press Esc) before undoing.")
-    result = app.agent.redo() if redo else app.agent.undo()
+    result = await asyncio.to_thread(app.agent.redo if redo else app.agent.undo)
     listed = ", ".join(result.files)
     files = f" ({listed})" if listed and listed not in result.message else ""
     if result.ok:
