@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from codeagent.agent.tools.patch import PatchError, patch_text_from_arguments
+from codeagent.agent.tools.shell import ShellArgumentsError, parse_shell_action
 from codeagent.responses.events import TOOL_CALL_TYPES
 
 #: Sent back to the model for calls that never ran because the user interrupted the turn.
@@ -53,7 +55,7 @@ class ToolCall:
                 call.problem = "the apply_patch_call has no operation"
             return call
         if item_type == "shell_call":
-            action = item.get("action") or {}
+            action = item.get("action")
             call = cls(call_id, item_type, "shell", arguments=json.dumps(action))
             _read_shell_arguments(call, action)
             return call
@@ -68,22 +70,18 @@ class ToolCall:
         name = str(item.get("name", ""))
         arguments = str(item.get("arguments", ""))
         call = cls(call_id, item_type, name, arguments=arguments)
-        if name in ("apply_patch", "shell"):
+        if name == "apply_patch":
             try:
-                data = json.loads(arguments or "{}")
+                call.patch_text = patch_text_from_arguments(arguments)
+            except PatchError as exc:
+                call.problem = str(exc)
+        elif name == "shell":
+            try:
+                data = json.loads(arguments)
             except json.JSONDecodeError as exc:
-                call.problem = f"the arguments are not valid JSON: {exc}"
+                call.problem = f"the arguments are not valid JSON ({exc})"
                 return call
-            if not isinstance(data, dict):
-                call.problem = "the arguments must be a JSON object"
-            elif name == "apply_patch":
-                text = data.get("input", data.get("patch"))
-                if isinstance(text, str):
-                    call.patch_text = text
-                else:
-                    call.problem = 'the arguments must be {"input": "<the patch text>"}'
-            else:
-                _read_shell_arguments(call, data)
+            _read_shell_arguments(call, data)
         return call
 
     def describe(self) -> str:
@@ -100,24 +98,12 @@ class ToolCall:
         return self.tool
 
 
-def _read_shell_arguments(call: ToolCall, data: dict[str, Any]) -> None:
-    commands = data.get("commands", data.get("command"))
-    if isinstance(commands, str):
-        commands = [commands]
-    if (
-        not isinstance(commands, list)
-        or not commands
-        or not all(isinstance(c, str) and c.strip() for c in commands)
-    ):
-        call.problem = 'shell needs "commands": a non-empty list of command strings'
-        return
-    call.commands = list(commands)
-    timeout = data.get("timeout_ms")
-    if isinstance(timeout, int) and timeout > 0:
-        call.timeout_ms = timeout
-    limit = data.get("max_output_length")
-    if isinstance(limit, int) and limit > 0:
-        call.max_output = limit
+def _read_shell_arguments(call: ToolCall, data: Any) -> None:
+    # The shell tool's own parser, so the bounds and type checks are the ones that run.
+    try:
+        call.commands, call.timeout_ms, call.max_output = parse_shell_action(data)
+    except ShellArgumentsError as exc:
+        call.problem = str(exc)
 
 
 def tool_calls_in(output: list[dict[str, Any]]) -> list[ToolCall]:

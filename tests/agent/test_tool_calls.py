@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from codeagent.agent.tool_calls import (
     ToolCall,
     answered_call_ids,
@@ -11,6 +13,7 @@ from codeagent.agent.tool_calls import (
     tool_calls_in,
     unanswered_outputs,
 )
+from codeagent.agent.tools.shell import MAX_OUTPUT_LIMIT, MAX_TIMEOUT_MS
 
 
 def test_builtin_items() -> None:
@@ -36,9 +39,9 @@ def test_function_and_custom_items() -> None:
     assert call.patch_text.startswith("*** Begin Patch")
     call = ToolCall.from_item(
         {"type": "function_call", "call_id": "c4", "name": "shell",
-         "arguments": json.dumps({"commands": "make test", "timeout_ms": None})}
+         "arguments": json.dumps({"commands": ["make test"], "timeout_ms": None})}
     )  # fmt: skip
-    assert call.commands == ["make test"] and call.timeout_ms is None
+    assert call.commands == ["make test"] and call.timeout_ms is None and call.problem is None
     custom = ToolCall.from_item(
         {"type": "custom_tool_call", "call_id": "c5", "name": "apply_patch", "input": "P"}
     )
@@ -89,3 +92,57 @@ def test_unanswered_calls_get_outputs() -> None:
     assert answered_call_ids(items) == {"a"}
     [answer] = unanswered_outputs(items, "interrupted")
     assert answer == {"type": "function_call_output", "call_id": "b", "output": "interrupted"}
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"type": "function_call", "call_id": "c", "name": "shell",
+         "arguments": json.dumps({"commands": ["make test"], "timeout_ms": True})},
+        {"type": "shell_call", "call_id": "c",
+         "action": {"commands": ["make test"], "timeout_ms": True}},
+    ],
+)  # fmt: skip
+def test_a_boolean_timeout_is_an_error_not_a_one_millisecond_timeout(item) -> None:
+    # The live parser used to read ``true`` as 1 (bool is an int) and kill the command at once.
+    call = ToolCall.from_item(item)
+    assert call.problem == "'timeout_ms' must be a positive integer or null, not true"
+    assert call.timeout_ms is None
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ({"commands": "ls"}, "non-empty list of 'commands'"),
+        ({"commands": ["ls"], "max_output_length": "9"}, "'max_output_length' must be"),
+        ({"commands": ["ls"], "timeout_ms": 1.5}, "'timeout_ms' must be a positive integer"),
+        ([], "must be an object"),
+    ],
+)
+def test_shell_arguments_are_checked_by_the_strict_parser(arguments, problem) -> None:
+    call = ToolCall.from_item(
+        {"type": "function_call", "call_id": "c", "name": "shell",
+         "arguments": json.dumps(arguments)}
+    )  # fmt: skip
+    assert problem in call.problem
+
+
+def test_limits_above_the_bounds_are_cut_to_them() -> None:
+    call = ToolCall.from_item(
+        {"type": "shell_call", "call_id": "c",
+         "action": {"commands": ["yes"], "timeout_ms": 10**12, "max_output_length": 2 * 10**9}}
+    )  # fmt: skip
+    assert (call.timeout_ms, call.max_output) == (MAX_TIMEOUT_MS, MAX_OUTPUT_LIMIT)
+    assert MAX_TIMEOUT_MS == 600_000 and MAX_OUTPUT_LIMIT == 1 << 20
+
+
+def test_patch_function_arguments_use_the_patch_tool_parser() -> None:
+    alias = ToolCall.from_item(
+        {"type": "function_call", "call_id": "c", "name": "apply_patch",
+         "arguments": json.dumps({"patch": "*** Begin Patch\n*** End Patch\n"})}
+    )  # fmt: skip
+    assert alias.problem.startswith('the arguments must be {"input": "<the patch text>"}')
+    broken = ToolCall.from_item(
+        {"type": "function_call", "call_id": "c", "name": "apply_patch", "arguments": "{x"}
+    )
+    assert "not valid JSON" in broken.problem

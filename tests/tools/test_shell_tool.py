@@ -147,6 +147,7 @@ def test_function_tool_and_argument_parsing():
     assert parse_shell_arguments('{"commands": ["ls", "pwd"], "timeout_ms": null}') == (
         ["ls", "pwd"],
         None,
+        None,
     )
     assert parse_shell_action({"commands": ["ls"], "timeout_ms": 5, "max_output_length": 9}) == (
         ["ls"],
@@ -165,6 +166,7 @@ def test_function_tool_and_argument_parsing():
         ('{"commands": ["ls", ""]}', "non-empty string"),
         ('{"commands": ["ls"], "timeout_ms": -1}', "'timeout_ms' must be a positive integer"),
         ('{"commands": ["ls"], "timeout_ms": true}', "'timeout_ms' must be a positive integer"),
+        ('{"commands": ["ls"], "max_output_length": 0}', "'max_output_length' must be a positive"),
     ],
 )
 def test_bad_arguments_are_explained(arguments, expected):

@@ -101,8 +101,9 @@ class _State:
     origin: str | None  # the path the content came from on disk (differs after a move)
 
 
-def parse_function_arguments(arguments: str) -> Patch:
-    """The ``Patch`` in the JSON arguments of the ``apply_patch`` function tool."""
+def patch_text_from_arguments(arguments: str) -> str:
+    """The patch text in the JSON arguments of the ``apply_patch`` function tool (the one
+    parser of those arguments; a ``PatchError`` says how to fix them)."""
     try:
         data = json.loads(arguments)
     except (TypeError, json.JSONDecodeError) as exc:
@@ -111,7 +112,12 @@ def parse_function_arguments(arguments: str) -> Patch:
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("input"), str):
         raise PatchError('the arguments must be {"input": "<the patch text>"}')
-    return parse_patch(data["input"])
+    return str(data["input"])
+
+
+def parse_function_arguments(arguments: str) -> Patch:
+    """The ``Patch`` in the JSON arguments of the ``apply_patch`` function tool."""
+    return parse_patch(patch_text_from_arguments(arguments))
 
 
 class PreparedPatch:
@@ -344,6 +350,7 @@ __all__ = [
     "PatchPathError",
     "PreparedPatch",
     "parse_function_arguments",
+    "patch_text_from_arguments",
     "parse_patch",
     "parse_update_body",
     "patch_from_operation",

@@ -25,6 +25,9 @@ from codeagent.agent.tools.sandbox import Sandbox
 
 DEFAULT_TIMEOUT_MS = 120_000
 DEFAULT_MAX_OUTPUT = 10_000
+#: Whatever the model asks: at most ten minutes per command and 1 MiB kept per stream.
+MAX_TIMEOUT_MS = 600_000
+MAX_OUTPUT_LIMIT = 1 << 20
 _READ_CHUNK = 65_536
 _SECRET_NAME = re.compile(r"API_KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
 
@@ -49,7 +52,7 @@ SHELL_FUNCTION_TOOL: dict = {
             },
             "timeout_ms": {
                 "type": ["integer", "null"],
-                "description": "Timeout per command in milliseconds (default 120000).",
+                "description": "Timeout per command in milliseconds (default 120000, at most 600000).",
             },
         },
         "required": ["commands", "timeout_ms"],
@@ -122,6 +125,9 @@ async def run_command(
     network: bool = False,
 ) -> CommandResult:
     """Run one command line; see ``run_commands``."""
+    # The bounds hold here too, whoever calls: the buffers never grow past MAX_OUTPUT_LIMIT.
+    timeout_ms = min(max(timeout_ms, 1), MAX_TIMEOUT_MS)
+    max_output = min(max(max_output, 0), MAX_OUTPUT_LIMIT)
     argv = [_shell(), "-c", command]
     if sandbox is not None:
         argv = sandbox.wrap(argv, cwd, network=network)
@@ -255,42 +261,53 @@ def format_results(results: list[CommandResult]) -> str:
     return "\n\n".join(parts)
 
 
-def parse_shell_action(action: dict[str, Any]) -> tuple[list[str], int | None, int | None]:
-    """``(commands, timeout_ms, max_output_length)`` of a built-in ``shell_call`` action."""
+def _positive_int(name: str, value: Any, ceiling: int) -> int | None:
+    """``value`` as a bound: None stays None (the default), above ``ceiling`` is cut to it."""
+    if value is None:
+        return None
+    # bool is an int in Python: without this check ``true`` would become a 1 ms timeout.
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        shown = json.dumps(value) if isinstance(value, (bool, int, float, str)) else type(value)
+        raise ShellArgumentsError(f"'{name}' must be a positive integer or null, not {shown}")
+    return min(value, ceiling)
+
+
+def parse_shell_action(action: Any) -> tuple[list[str], int | None, int | None]:
+    """``(commands, timeout_ms, max_output_length)`` of a shell call (the built-in item's
+    ``action`` or the function tool's decoded arguments).
+
+    The one parser of shell calls: wrong types are a ``ShellArgumentsError`` the model is
+    shown; limits above ``MAX_TIMEOUT_MS`` / ``MAX_OUTPUT_LIMIT`` are cut to them.
+    """
     if not isinstance(action, dict):
-        raise ShellArgumentsError("the shell_call action must be an object")
+        raise ShellArgumentsError('the shell call must be an object: {"commands": ["..."]}')
     commands = action.get("commands")
     if not isinstance(commands, list) or not commands:
         raise ShellArgumentsError("the shell call needs a non-empty list of 'commands'")
     if not all(isinstance(c, str) and c.strip() for c in commands):
         raise ShellArgumentsError("every entry of 'commands' must be a non-empty string")
-    timeout = action.get("timeout_ms")
-    limit = action.get("max_output_length")
-    for name, value in (("timeout_ms", timeout), ("max_output_length", limit)):
-        if value is not None and (
-            not isinstance(value, int) or isinstance(value, bool) or value <= 0
-        ):
-            raise ShellArgumentsError(f"'{name}' must be a positive integer, not {value!r}")
-    return commands, timeout, limit
+    timeout = _positive_int("timeout_ms", action.get("timeout_ms"), MAX_TIMEOUT_MS)
+    limit = _positive_int("max_output_length", action.get("max_output_length"), MAX_OUTPUT_LIMIT)
+    return list(commands), timeout, limit
 
 
-def parse_shell_arguments(arguments: str) -> tuple[list[str], int | None]:
-    """``(commands, timeout_ms)`` from the JSON arguments of the shell function tool."""
+def parse_shell_arguments(arguments: str) -> tuple[list[str], int | None, int | None]:
+    """``(commands, timeout_ms, max_output_length)`` from the JSON arguments of the shell
+    function tool (see ``parse_shell_action``)."""
     try:
         data = json.loads(arguments)
     except (TypeError, json.JSONDecodeError) as exc:
         raise ShellArgumentsError(
             f'the arguments are not valid JSON ({exc}); send {{"commands": ["..."]}}'
         ) from None
-    if not isinstance(data, dict):
-        raise ShellArgumentsError('the arguments must be an object: {"commands": ["..."]}')
-    commands, timeout, _ = parse_shell_action(data)
-    return commands, timeout
+    return parse_shell_action(data)
 
 
 __all__ = [
     "DEFAULT_MAX_OUTPUT",
     "DEFAULT_TIMEOUT_MS",
+    "MAX_OUTPUT_LIMIT",
+    "MAX_TIMEOUT_MS",
     "SHELL_FUNCTION_TOOL",
     "SHELL_TOOL",
     "CommandResult",
