@@ -350,9 +350,9 @@ __all__ = [
     "PatchPathError",
     "PreparedPatch",
     "parse_function_arguments",
-    "patch_text_from_arguments",
     "parse_patch",
     "parse_update_body",
     "patch_from_operation",
+    "patch_text_from_arguments",
     "prepare_patch",
 ]

@@ -52,7 +52,9 @@ SHELL_FUNCTION_TOOL: dict = {
             },
             "timeout_ms": {
                 "type": ["integer", "null"],
-                "description": "Timeout per command in milliseconds (default 120000, at most 600000).",
+                "description": (
+                    "Timeout per command in milliseconds (default 120000, at most 600000)."
+                ),
             },
         },
         "required": ["commands", "timeout_ms"],
