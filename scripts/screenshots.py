@@ -162,11 +162,20 @@ async def capture(name: str, drive, server, root: Path, out: Path) -> Path:
 
 
 def to_png(svg: Path) -> Path | None:
+    """Render ``svg`` to a PNG beside it with ``rsvg-convert`` (fonts-firacode installed).
+
+    Textual's SVG puts each styled run in its own ``<text>`` with a fixed ``textLength``; without
+    ``xml:space="preserve"`` librsvg trims the runs' leading and trailing spaces and stretches
+    the rest, so a space next to inline code vanished in the PNG (the SVG itself is right).
+    """
     converter = shutil.which("rsvg-convert")
     if converter is None:
         return None
     png = svg.with_suffix(".png")
-    subprocess.run([converter, "-w", "1600", str(svg), "-o", str(png)], check=True)
+    text = svg.read_text(encoding="utf-8").replace("<svg ", '<svg xml:space="preserve" ', 1)
+    subprocess.run(
+        [converter, "-w", "1600", "-o", str(png)], input=text.encode("utf-8"), check=True
+    )
     return png
 
 
