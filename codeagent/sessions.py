@@ -2,8 +2,13 @@
 
 Line kinds (``type``): ``session`` (the header: id, repository root, creation time), ``event``
 (an ``AgentEvent`` as a dict, streaming deltas left out) and ``state_saved`` (a turn ended and
-the conversation state beside the transcript, ``<id>.state.json``, was replaced). Secrets
-registered with ``Session.redact`` never reach either file: all text is checked before writing.
+the conversation state beside the transcript, ``<id>.state.json``, was replaced).
+
+The API key is kept out at the source: wire errors scrub it from their messages and nothing that
+writes here holds it. The event lines are additionally scrubbed of registered secrets (only
+key-shaped ones: replacing a short key like ``demo`` would rewrite ordinary text). The saved
+state is never edited: it holds items replayed to the model, including signed reasoning
+(``encrypted_content``) that the server checks byte for byte.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from typing import Any
 
 import platformdirs
 
+from codeagent.sanitize import REDACTED, register_secret, scrub_structure
+
 APP_NAME = "codeagent"
-REDACTED = "[redacted]"
 
 
 class SessionError(Exception):
@@ -52,18 +58,16 @@ class Session:
         self.id = session_id
         self.root = root
         self.created = created
-        self._secrets: set[str] = set()
 
     def redact(self, secret: str | None) -> None:
-        """Never write ``secret`` (e.g. the API key) to this transcript."""
-        if secret:
-            self._secrets.add(secret)
+        """Scrub ``secret`` (the API key) from the event lines and every message from now on.
+
+        A value too short to be a real key is ignored (see ``codeagent.sanitize``)."""
+        register_secret(secret)
 
     def append(self, entry: dict[str, Any]) -> None:
-        """Append ``entry`` as one JSON line, with any registered secret replaced."""
-        line = json.dumps(entry, ensure_ascii=False, default=_json_default)
-        for secret in self._secrets:
-            line = line.replace(secret, REDACTED)
+        """Append ``entry`` as one JSON line, registered secrets replaced in its strings."""
+        line = json.dumps(scrub_structure(entry), ensure_ascii=False, default=_json_default)
         data = (line + "\n").encode("utf-8")
         with self.path.open("ab+") as handle:
             # A line cut short by a crash must not swallow the next entry: start a fresh line.
@@ -87,11 +91,10 @@ class Session:
         """Replace the saved conversation state (atomically: a crash keeps the previous one).
 
         The state is a separate file, not a transcript line, so a long session does not write
-        its whole history again after every turn.
+        its whole history again after every turn. It is written exactly as given: it is replayed
+        to the model and holds signed content, so nothing in it may be rewritten.
         """
         text = json.dumps(state, ensure_ascii=False, default=_json_default)
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
         temporary = self.state_path.with_suffix(".tmp")
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, self.state_path)
@@ -232,6 +235,7 @@ def _json_default(value: Any) -> Any:
 
 
 __all__ = [
+    "REDACTED",
     "Session",
     "SessionError",
     "SessionInfo",

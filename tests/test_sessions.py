@@ -72,14 +72,31 @@ def test_damaged_line_is_skipped_not_fatal(tmp_path: Path) -> None:
 
 
 def test_redacted_secret_never_written(tmp_path: Path) -> None:
+    """A key-shaped secret is scrubbed from the event lines (the source keeps it out of the
+    state; see tests/test_transcript_integrity.py)."""
+    key = "sk-proj-" + "a1B2c3D4e5" * 4
     store = SessionStore(tmp_path)
     session = store.create(tmp_path)
-    session.redact("sk-very-secret-123")
-    session.append_event({"kind": "error", "message": "auth failed for sk-very-secret-123"})
-    session.save_state({"headers": {"Authorization": "Bearer sk-very-secret-123"}})
-    text = session.path.read_text() + session.state_path.read_text()
-    assert "sk-very-secret-123" not in text
-    assert "[redacted]" in text
+    session.redact(key)
+    session.append_event({"kind": "error", "message": f"auth failed for {key}"})
+    text = session.path.read_text()
+    assert key not in text
+    assert "auth failed for [redacted]" in text
+
+
+def test_short_key_is_no_pattern_and_state_is_never_edited(tmp_path: Path) -> None:
+    """A key like ``X`` or ``demo`` is not a secret pattern: replacing it rewrote ordinary
+    text and signed reasoning (issue 12). The saved state is written exactly as given."""
+    store = SessionStore(tmp_path)
+    session = store.create(tmp_path)
+    session.redact("X")
+    session.redact("demo")
+    session.append_event({"kind": "text_done", "text": "eXtra demo eXamples"})
+    signed = {"type": "reasoning", "encrypted_content": "gAAAAXdemoX+sk-proj-" + "Q" * 40}
+    session.redact("sk-proj-" + "Q" * 40)
+    session.save_state({"conversation": {"items": [signed]}})
+    assert "eXtra demo eXamples" in session.path.read_text()
+    assert json.loads(session.state_path.read_text()) == {"conversation": {"items": [signed]}}
 
 
 def test_default_directory_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
