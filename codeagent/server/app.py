@@ -14,6 +14,10 @@ from codeagent.server.http_routes import compact, create_response
 from codeagent.server.requests import RequestError
 from codeagent.server.state import ServerState
 
+#: ``/v1/responses`` as on the real API, and the paths Codex-style third-party clients use
+#: (pi-ai connects to ``{base}/codex/responses``).
+ROUTE_BASES = ("/v1", "/v1/codex", "/codex")
+
 
 async def responses_socket(websocket: WebSocket) -> None:
     """``GET /v1/responses`` upgrade: WebSocket mode."""
@@ -32,17 +36,23 @@ async def responses_socket(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     state.connections_opened += 1
+    close = state.faults.take_close_after_upgrade()
+    if close is not None:
+        code, reason = close
+        await websocket.close(code=code, reason=reason)
+        return
     await Connection(websocket, state).serve()
 
 
 def build_app(state: ServerState):
     """The ASGI app serving ``state`` (wrapped so faults can cut connections abruptly)."""
-    app = Starlette(
-        routes=[
-            WebSocketRoute("/v1/responses", responses_socket),
-            Route("/v1/responses", create_response, methods=["POST"]),
-            Route("/v1/responses/compact", compact, methods=["POST"]),
+    routes: list = []
+    for base in ROUTE_BASES:
+        routes += [
+            WebSocketRoute(f"{base}/responses", responses_socket),
+            Route(f"{base}/responses", create_response, methods=["POST"]),
+            Route(f"{base}/responses/compact", compact, methods=["POST"]),
         ]
-    )
+    app = Starlette(routes=routes)
     app.state.server = state
     return transport_abort.remember_transport(app)

@@ -9,6 +9,7 @@ import threading
 
 from codeagent.server.embedded import EmbeddedServer
 from codeagent.server.script import ScriptError
+from codeagent.server.state import DEFAULT_MAX_FRAME_BYTES
 
 DEFAULT_PORT = 8765
 
@@ -37,6 +38,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="WebSocket connection lifetime in seconds (default 3600)",
     )
+    parser.add_argument(
+        "--any-model",
+        action="store_true",
+        help="accept any model name (default: only the catalog's models, like the real API)",
+    )
+    parser.add_argument(
+        "--max-frame-size",
+        type=int,
+        default=DEFAULT_MAX_FRAME_BYTES,
+        metavar="BYTES",
+        help=f"largest request accepted; bigger frames close with 1009 (default "
+        f"{DEFAULT_MAX_FRAME_BYTES})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
     if args.max_connection_age <= 0:
         print("codeagent serve: --max-connection-age must be > 0", file=sys.stderr)
         return 2
+    if args.max_frame_size <= 0:
+        print("codeagent serve: --max-frame-size must be > 0", file=sys.stderr)
+        return 2
     try:
         server = EmbeddedServer(
             args.script,
@@ -52,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             api_key=args.api_key,
             max_connection_age=args.max_connection_age,
+            any_model=args.any_model,
+            max_frame_bytes=args.max_frame_size,
         )
     except ScriptError as exc:
         print(f"codeagent serve: {exc}", file=sys.stderr)

@@ -14,7 +14,7 @@ from typing import Any
 from codeagent.server import sealing
 from codeagent.server.generator import new_id
 from codeagent.server.items import context_tokens, estimate_tokens, is_user_message
-from codeagent.server.requests import RequestError, bad
+from codeagent.server.requests import bad
 
 
 def expand_input(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -78,15 +78,3 @@ def compact_window(
             "total_tokens": input_tokens + output_tokens,
         },
     }
-
-
-def require_model(body: Any) -> str:
-    """The compact request's ``model`` (a clear 400 when missing)."""
-    if not isinstance(body, dict):
-        raise bad("The request body must be a JSON object.", code="invalid_json")
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise RequestError(
-            400, "missing_required_parameter", "Missing required parameter: 'model'.", param="model"
-        )
-    return model

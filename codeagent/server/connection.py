@@ -4,6 +4,10 @@ Each lane (the default lane is ``None``) runs its responses in FIFO order in its
 most :data:`MAX_IN_FLIGHT` responses run at once across lanes, further ones wait. Each lane keeps
 its latest completed response, which ``previous_response_id`` may continue (also across lanes).
 Closing the connection drops all of it.
+
+A request that has to wait for one of the in-flight slots is told so with ``response.queued``.
+A frame above the size limit closes the connection with 1009; a client that vanishes stops its
+responses at the next event (nothing is generated for a dead socket).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from codeagent.server import engine, transport_abort
+from codeagent.server.generator import new_id, response_object
 from codeagent.server.records import ResponseRecord
-from codeagent.server.requests import RequestError, bad
+from codeagent.server.requests import RequestError, bad, parse_json
 from codeagent.server.state import ServerState
 
 MAX_IN_FLIGHT = 16
@@ -29,6 +34,10 @@ LIMIT_MESSAGE = (
     "Responses websocket connection limit reached ({minutes}). "
     "Create a new websocket connection to continue."
 )
+
+
+class PeerGone(OSError):
+    """The client's socket is gone; stop producing for it."""
 
 
 class Lane:
@@ -54,10 +63,13 @@ class Connection:
         self.inflight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self.send_lock = asyncio.Lock()
         self.closed = False
+        self.running = 0
+        self._watchdog: asyncio.Task[None] | None = None
 
     async def serve(self) -> None:
         """Read frames until the client goes away; never let one bad frame end the loop."""
         self.state.connection_opened(self)
+        self._watchdog = asyncio.create_task(self._watch_lifetime())
         try:
             while not self.closed:
                 message = await self.ws.receive()
@@ -68,17 +80,20 @@ class Connection:
                 else:
                     raw = message.get("bytes") or b""
                     self.state.note_frame(self.conn_id, "ws", raw, {})
+                    if not await self._within_size(len(raw)):
+                        break
                     await self._send(
                         bad(
                             "Binary frames are not supported; send JSON text frames.",
                             code="invalid_json",
                         ).ws_event()
                     )
-        except (WebSocketDisconnect, RuntimeError):
+        except (WebSocketDisconnect, RuntimeError, OSError):
             pass
         finally:
             self.closed = True
             self.state.connection_closed(self)
+            self._watchdog.cancel()
             for lane in self.lanes.values():
                 if lane.task is not None:
                     lane.task.cancel()
@@ -87,15 +102,17 @@ class Connection:
     # ------------------------------------------------------------------ frames
 
     async def _on_text(self, text: str) -> None:
-        try:
-            payload = json.loads(text)
-        except ValueError as exc:
+        nbytes = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+        if not await self._within_size(nbytes):
             self.state.note_frame(self.conn_id, "ws", text, {})
-            await self._send(bad(f"Invalid JSON in frame: {exc}.", code="invalid_json").ws_event())
             return
-        self.state.note_frame(
-            self.conn_id, "ws", text, payload if isinstance(payload, dict) else {}
-        )
+        try:
+            payload = parse_json(text)
+        except RequestError as err:
+            self.state.note_frame(self.conn_id, "ws", text, {})
+            await self._send(err.ws_event())
+            return
+        self.state.note_frame(self.conn_id, "ws", text, payload)
         if self._expired():
             await self._limit_reached()
             return
@@ -130,6 +147,16 @@ class Connection:
         lane = self._lane(lane_key)
         lane.queue.put_nowait(payload)
 
+    async def _within_size(self, nbytes: int) -> bool:
+        """False (and the connection closed with 1009) for a frame above the size limit."""
+        limit = self.state.faults.frame_limit()
+        if limit is None or nbytes <= limit:
+            return True
+        self.closed = True
+        with contextlib.suppress(Exception):
+            await self.ws.close(code=1009, reason="message too big")
+        return False
+
     def _lane_key(self, payload: dict[str, Any]) -> str | None:
         if "stream_id" not in payload or payload["stream_id"] is None:
             return None
@@ -162,17 +189,42 @@ class Connection:
     async def _run_lane(self, key: str | None, lane: Lane) -> None:
         while not self.closed:
             payload = await lane.queue.get()
+            response_id = new_id("resp")
+            queued = self.inflight.locked()
+            if queued:
+                await self._send_queued(key, payload, response_id)
             async with self.inflight:
+                self.running += 1
                 try:
-                    await self._respond(key, lane, payload)
+                    await self._respond(key, lane, payload, response_id, int(queued))
                 except (WebSocketDisconnect, RuntimeError, OSError):
                     return
                 except Exception as exc:  # a server bug must not take the connection down
                     err = RequestError(500, "server_error", f"The server had an error: {exc!r}")
                     with contextlib.suppress(Exception):
                         await self._send(err.ws_event(key))
+                finally:
+                    self.running -= 1
 
-    async def _respond(self, key: str | None, lane: Lane, payload: dict[str, Any]) -> None:
+    async def _send_queued(self, key: str | None, payload: dict[str, Any], rid: str) -> None:
+        """``response.queued``: every in-flight slot is taken, this request waits for one."""
+        previous = payload.get("previous_response_id")
+        response = response_object(
+            rid, payload, previous_response_id=previous if isinstance(previous, str) else None
+        )
+        response["status"] = "queued"
+        await self._send(
+            {"type": "response.queued", "sequence_number": 0, "response": response}, key
+        )
+
+    async def _respond(
+        self,
+        key: str | None,
+        lane: Lane,
+        payload: dict[str, Any],
+        response_id: str,
+        first_sequence: int,
+    ) -> None:
         try:
             prepared = await engine.prepare(
                 self.state,
@@ -180,6 +232,8 @@ class Connection:
                 self._lookup,
                 [lane.latest] if lane.latest else [],
                 conn_id=self.conn_id,
+                response_id=response_id,
+                first_sequence=first_sequence,
             )
         except RequestError as err:
             self._evict_failed_parent(lane, payload)
@@ -187,12 +241,16 @@ class Connection:
             return
         faults = prepared.stream_faults(self.state.faults.take_stream_faults(self.conn_id))
         for raw in faults.raw_frames:
-            async with self.send_lock:
-                await self.ws.send_text(raw)
+            await self._send_raw(raw)
         first_delta = True
+        sent = 0
         try:
             async for event in engine.stream(prepared, faults):
+                if isinstance(event, str):
+                    await self._send_raw(event)
+                    continue
                 await self._send(event, key)
+                sent += 1
                 kind = event["type"]
                 if kind == "response.created":
                     self.state.mark(self.conn_id, "created_sent", prepared.response_id)
@@ -206,6 +264,10 @@ class Connection:
         except engine.DropConnection:
             self.closed = True
             transport_abort.abort(self.ws.scope)
+        except (PeerGone, WebSocketDisconnect):
+            self.closed = True
+            self.state.mark(self.conn_id, "peer_gone", prepared.response_id, events=sent)
+            raise
 
     def _remember(self, key: str | None, lane: Lane, prepared: engine.Prepared) -> None:
         record = prepared.record(key)
@@ -230,21 +292,45 @@ class Connection:
     def _expired(self) -> bool:
         return time.monotonic() - self.opened >= self.max_age
 
+    async def _watch_lifetime(self) -> None:
+        """With ``faults.connection_limit(push_to_idle=True)``: tell and close a connection at
+        its limit although no request arrives (once its running responses are done)."""
+        while not self.closed:
+            remaining = self.opened + self.max_age - time.monotonic()
+            await asyncio.sleep(min(remaining, 0.25) if remaining > 0 else 0.25)
+            if (
+                self._expired()
+                and not self.running
+                and self.state.faults.limit_behaviour().push_to_idle
+                and not self.closed
+            ):
+                await self._limit_reached()
+                return
+
     async def _limit_reached(self) -> None:
-        age = self.max_age
-        minutes = f"{age / 60:g} minutes" if age >= 60 else f"{age:g} seconds"
-        err = RequestError(
-            400, "websocket_connection_limit_reached", LIMIT_MESSAGE.format(minutes=minutes)
-        )
-        await self._send(err.ws_event())
+        behaviour = self.state.faults.limit_behaviour()
         self.closed = True
+        if behaviour.error_event:
+            age = self.max_age
+            minutes = f"{age / 60:g} minutes" if age >= 60 else f"{age:g} seconds"
+            err = RequestError(
+                400, "websocket_connection_limit_reached", LIMIT_MESSAGE.format(minutes=minutes)
+            )
+            with contextlib.suppress(Exception):
+                await self._send(err.ws_event())
         with contextlib.suppress(Exception):
-            await self.ws.close(code=1000, reason="connection limit reached")
+            await self.ws.close(code=behaviour.close_code, reason="connection limit reached")
 
     # ------------------------------------------------------------------ sending
 
     async def _send(self, event: dict[str, Any], stream_id: str | None = None) -> None:
         if stream_id is not None:
             event = {**event, "stream_id": stream_id}
+        await self._send_raw(json.dumps(event))
+
+    async def _send_raw(self, text: str) -> None:
+        transport = self.ws.scope.get(transport_abort.SCOPE_KEY)
+        if transport is not None and transport.is_closing():
+            raise PeerGone()
         async with self.send_lock:
-            await self.ws.send_text(json.dumps(event))
+            await self.ws.send_text(text)

@@ -19,9 +19,9 @@ import uvicorn
 from codeagent.server.app import build_app
 from codeagent.server.backends.base import Backend
 from codeagent.server.faults import Faults
-from codeagent.server.records import ReceivedFrame, TimelineEntry
+from codeagent.server.records import FrameLog, TimelineEntry
 from codeagent.server.script import Script
-from codeagent.server.state import ServerState, resolve_script
+from codeagent.server.state import DEFAULT_MAX_FRAME_BYTES, ServerState, resolve_script
 
 START_TIMEOUT = 15.0
 
@@ -80,7 +80,9 @@ class EmbeddedServer:
     """A started-on-demand local Responses API server (WebSocket + HTTP/SSE on one port).
 
     ``backend`` replaces the scripted model (anything with ``async respond(ModelRequest) ->
-    Step``); by default the scripted model plays ``script``.
+    Step``); by default the scripted model plays ``script``. The server is as strict as the real
+    API: a model outside the catalog gets ``model_not_found`` unless ``any_model``; a frame
+    above ``max_frame_bytes`` closes the socket with 1009 (HTTP: 413).
     """
 
     def __init__(
@@ -93,9 +95,16 @@ class EmbeddedServer:
         max_connection_age: float = 3600.0,
         ssl_context: ssl.SSLContext | None = None,
         backend: Backend | None = None,
+        any_model: bool = False,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
     ):
         self.state = ServerState(
-            script, api_key=api_key, max_connection_age=max_connection_age, backend=backend
+            script,
+            api_key=api_key,
+            max_connection_age=max_connection_age,
+            backend=backend,
+            any_model=any_model,
+            max_frame_bytes=max_frame_bytes,
         )
         self.host = host
         self.port = port
@@ -123,7 +132,7 @@ class EmbeddedServer:
         config = uvicorn.Config(
             build_app(self.state),
             ws="websockets-sansio",
-            ws_max_size=64 * 1024 * 1024,
+            ws_max_size=self.state.max_frame_bytes,
             lifespan="off",
             log_config=None,
             log_level="warning",
@@ -184,7 +193,7 @@ class EmbeddedServer:
         self.state.script = resolve_script(value)
 
     @property
-    def record(self) -> list[ReceivedFrame]:
+    def record(self) -> FrameLog:
         return self.state.record
 
     @property

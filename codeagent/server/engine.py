@@ -22,6 +22,13 @@ from codeagent.server.records import ResponseRecord
 from codeagent.server.requests import RequestError, validate_create
 from codeagent.server.script import Step, StepFault
 from codeagent.server.state import ServerState
+from codeagent.server.strict import (
+    Transport,
+    check_model,
+    check_pairing,
+    check_params,
+    check_reasoning,
+)
 
 Lookup = Callable[[str], ResponseRecord | None]
 
@@ -52,6 +59,8 @@ class Prepared:
             armed.stall_after, armed.stall_seconds = fault.stall_after_events, fault.stall_seconds
         if fault.raw is not None:
             armed.raw_frames = (*armed.raw_frames, fault.raw)
+        if fault.malformed_at_event is not None and armed.malformed_at is None:
+            armed.malformed_at = fault.malformed_at_event
         return armed
 
     def record(self, lane: str | None) -> ResponseRecord:
@@ -80,9 +89,15 @@ async def prepare(
     lookup: Lookup,
     prefix_candidates: Sequence[ResponseRecord] = (),
     conn_id: int | None = None,
+    transport: Transport = "ws",
+    response_id: str | None = None,
+    first_sequence: int = 0,
 ) -> Prepared:
     """Validate and resolve a create request; raise ``RequestError`` for anything wrong."""
     body = validate_create(body)
+    check_params(body, transport)
+    info = check_model(body["model"], state.catalog, state.any_model)
+    check_reasoning(body, info)
     fault = state.faults.take_error(conn_id)
     if fault is not None:
         raise RequestError(fault.status, fault.code, fault.message, retry_after=fault.retry_after)
@@ -94,6 +109,7 @@ async def prepare(
             raise not_found(previous_id)
     new_items = expand_input(normalize_input(body.get("input")))
     context = [*(parent.context if parent else []), *new_items]
+    check_pairing(context)
     instructions = body.get("instructions")
     cached = _cached_tokens(instructions, context, [parent] if parent else list(prefix_candidates))
     generate = body.get("generate", True) is not False
@@ -113,7 +129,7 @@ async def prepare(
     if step_fault is not None and step_fault.error:
         message = step_fault.message or f"Injected error: {step_fault.error}"
         raise RequestError(step_fault.status, step_fault.error, message)
-    response_id = new_id("resp")
+    response_id = response_id or new_id("resp")
     builder = EventBuilder(
         response_object(response_id, body, previous_response_id=previous_id),
         step if step is not None else _EMPTY_STEP,
@@ -121,12 +137,18 @@ async def prepare(
         input_tokens=context_tokens(instructions, context),
         cached_tokens=cached,
         tools=body.get("tools") or [],
+        first_sequence=first_sequence,
     )
     return Prepared(response_id, body, context, builder, generate, step_fault)
 
 
-async def stream(prepared: Prepared, faults: StreamFaults) -> AsyncIterator[dict[str, Any]]:
-    """The response's events, paced, with streaming faults applied. Raises ``DropConnection``."""
+async def stream(prepared: Prepared, faults: StreamFaults) -> AsyncIterator[dict[str, Any] | str]:
+    """The response's events, paced, with streaming faults applied: a ``str`` is a malformed
+    frame to send as it is. Raises ``DropConnection``.
+
+    Every event yields to the loop, even unpaced: a huge response streamed without a pause
+    would keep every other connection (and the notice that its own client left) waiting.
+    """
     builder = prepared.builder
     emissions = builder.events() if prepared.generate else builder.empty()
     for sent, emission in enumerate(emissions):
@@ -134,8 +156,10 @@ async def stream(prepared: Prepared, faults: StreamFaults) -> AsyncIterator[dict
             raise DropConnection()
         if faults.stall_after is not None and sent == faults.stall_after:
             await asyncio.sleep(faults.stall_seconds)
-        if emission.delay > 0:
-            await asyncio.sleep(emission.delay)
+        await asyncio.sleep(emission.delay if emission.delay > 0 else 0)
+        if faults.malformed_at == sent:
+            yield faults.malformed_text
+            continue
         yield emission.event
 
 

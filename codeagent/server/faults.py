@@ -1,13 +1,18 @@
-"""Fault injection for tests: each armed fault applies to the next matching request(s), then
-disarms. A fault armed with ``conn_id`` only matches requests of that connection (ids as in
-``EmbeddedServer.record``). Armed from the test's thread, consumed on the server's loop, hence
-the lock."""
+"""Fault injection for tests and scripts (``EmbeddedServer.faults``).
+
+One-shot faults apply to the next matching request(s) or handshake(s), then disarm; a fault
+armed with ``conn_id`` only matches requests of that connection (ids as in
+``EmbeddedServer.record``). Settings (``max_frame_size``, ``connection_limit``) stay until
+``clear()``. Armed from the test's thread, consumed on the server's loop, hence the lock."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 from typing import Any
+
+#: A frame no JSON parser accepts (the default of ``malformed_frame``).
+MALFORMED_TEXT = '{"type": "response.output_text.delta", "delta": "cut'
 
 
 @dataclass
@@ -28,6 +33,20 @@ class StreamFaults:
     stall_after: int | None = None
     stall_seconds: float = 0.0
     raw_frames: tuple[str, ...] = ()
+    #: Send ``malformed_text`` (not JSON) in place of the event at this index, then go on.
+    malformed_at: int | None = None
+    malformed_text: str = MALFORMED_TEXT
+
+
+@dataclass(frozen=True)
+class LimitBehaviour:
+    """What happens when a WebSocket connection reaches its lifetime."""
+
+    #: Send the ``websocket_connection_limit_reached`` error event before closing.
+    error_event: bool = True
+    #: Also close idle connections at their limit (not only on their next request).
+    push_to_idle: bool = False
+    close_code: int = 1000
 
 
 class Faults:
@@ -47,6 +66,10 @@ class Faults:
             self._forgets: list[tuple[int | None, bool]] = []
             self._reject_status: int | None = None
             self._reject_times: int | None = 0
+            self._closes: list[tuple[int, str]] = []
+            self._malformed: list[tuple[int | None, tuple[int, str]]] = []
+            self._max_frame: int | None = None
+            self._limit = LimitBehaviour()
 
     # ------------------------------------------------------------------ arming
 
@@ -95,7 +118,53 @@ class Faults:
         with self._lock:
             self._raws += [(conn_id, text)] * times
 
+    def close_after_upgrade(self, code: int = 1008, times: int = 1, reason: str = "") -> None:
+        """Accept the next WebSocket handshake(s), then close at once with ``code`` (some
+        accounts see the real API do this with 1008)."""
+        with self._lock:
+            self._closes += [(code, reason)] * times
+
+    def max_frame_size(self, nbytes: int | None) -> None:
+        """Close connections with 1009 when a client frame exceeds ``nbytes`` (None: back to
+        the server's own limit, which this can only lower)."""
+        with self._lock:
+            self._max_frame = nbytes
+
+    def connection_limit(
+        self, *, error_event: bool = True, push_to_idle: bool = False, close_code: int = 1000
+    ) -> None:
+        """How a connection ends at its lifetime (``EmbeddedServer.set_max_connection_age``):
+        with or without the ``websocket_connection_limit_reached`` event, and whether idle
+        connections are told and closed too (by default only a request on an aged socket)."""
+        with self._lock:
+            self._limit = LimitBehaviour(error_event, push_to_idle, close_code)
+
+    def malformed_frame(
+        self,
+        at_event: int,
+        text: str = MALFORMED_TEXT,
+        times: int = 1,
+        *,
+        conn_id: int | None = None,
+    ) -> None:
+        """Send a non-JSON frame (WebSocket) or SSE ``data:`` line in place of event number
+        ``at_event`` of the next response(s); the events after it follow as usual."""
+        with self._lock:
+            self._malformed += [(conn_id, (at_event, text))] * times
+
     # ------------------------------------------------------------------ consuming
+
+    def take_close_after_upgrade(self) -> tuple[int, str] | None:
+        with self._lock:
+            return self._closes.pop(0) if self._closes else None
+
+    def frame_limit(self) -> int | None:
+        with self._lock:
+            return self._max_frame
+
+    def limit_behaviour(self) -> LimitBehaviour:
+        with self._lock:
+            return self._limit
 
     def take_reject(self) -> int | None:
         with self._lock:
@@ -126,6 +195,9 @@ class Faults:
             raw = _take(self._raws, conn_id)
             if raw is not None:
                 faults.raw_frames = (raw,)
+            malformed = _take(self._malformed, conn_id)
+            if malformed is not None:
+                faults.malformed_at, faults.malformed_text = malformed
             return faults
 
 

@@ -90,22 +90,26 @@ class EventBuilder:
         input_tokens: int,
         cached_tokens: int,
         tools: list[dict[str, Any]] | None = None,
+        first_sequence: int = 0,
     ):
         self.function_tools = function_tool_names(tools or [])
+        self.custom_tools = custom_tool_names(tools or [])
         self.response = response
         self.step = step
         self.encrypt_reasoning = encrypt_reasoning
         self.input_tokens = input_tokens
         self.cached_tokens = cached_tokens
         self.output: list[dict[str, Any]] = []
-        self._seq = 0
+        self._seq = first_sequence
+        self._phase = "final_answer"
         self._first_delta_pending = True
 
     def events(self) -> Iterator[Emission]:
         """All emissions of the response, ending with ``response.completed``."""
         yield self._emit("response.created", response=dict(self.response))
         yield self._emit("response.in_progress", response=dict(self.response))
-        for step_item in self.step.items:
+        for position, step_item in enumerate(self.step.items):
+            self._phase = step_item.data.get("phase") or self._default_phase(position)
             yield from self._item(step_item, len(self.output))
         final = dict(self.response, status="completed", output=list(self.output))
         final["completed_at"] = int(time.time())
@@ -131,30 +135,42 @@ class EventBuilder:
             yield from self._reasoning(data["summary"], index)
         elif step_item.kind == "function_call":
             yield from self._function_call(data["name"], json.dumps(data["arguments"]), index)
+        elif step_item.kind == "custom_tool_call":
+            yield from self._custom_call(data["name"], data["input"], index)
+        elif step_item.kind == "apply_patch" and "apply_patch" in self.custom_tools:
+            patch = patch_text(data["operation"], data["path"], data["diff"])
+            yield from self._custom_call("apply_patch", patch, index)
         elif step_item.kind == "apply_patch" and "apply_patch" in self.function_tools:
             patch = patch_text(data["operation"], data["path"], data["diff"])
             yield from self._function_call("apply_patch", json.dumps({"input": patch}), index)
         elif step_item.kind == "shell" and "shell" in self.function_tools:
             arguments = {"commands": data["commands"], "timeout_ms": data.get("timeout_ms")}
             yield from self._function_call("shell", json.dumps(arguments), index)
-        elif step_item.kind == "apply_patch":
+        elif step_item.kind in ("apply_patch", "apply_patch_call"):
             operation = {"type": data["operation"], "path": data["path"]}
             if data["operation"] != "delete_file":
                 operation["diff"] = data["diff"]
             item = {"type": "apply_patch_call", "id": new_id("apc"), "call_id": new_id("call")}
             yield from self._whole_item(item, {"operation": operation}, index)
-        elif step_item.kind == "shell":
+        elif step_item.kind in ("shell", "shell_call"):
             action: dict[str, Any] = {"commands": data["commands"]}
+            for key in ("timeout_ms", "max_output_length"):
+                if data.get(key) is not None:
+                    action[key] = data[key]
+            item = {"type": "shell_call", "id": new_id("sh"), "call_id": new_id("call")}
+            yield from self._whole_item(item, {"action": action}, index)
+        elif step_item.kind == "local_shell_call":
+            action = {"type": "exec", "command": data["command"], "env": {}}
             if data.get("timeout_ms") is not None:
                 action["timeout_ms"] = data["timeout_ms"]
-            item = {"type": "shell_call", "id": new_id("sh"), "call_id": new_id("call")}
+            item = {"type": "local_shell_call", "id": new_id("lsh"), "call_id": new_id("call")}
             yield from self._whole_item(item, {"action": action}, index)
         else:  # pragma: no cover - StepItem constructors only make the kinds above
             raise ValueError(f"unknown step item kind {step_item.kind!r}")
 
     def _message(self, text: str, index: int) -> Iterator[Emission]:
         item_id = new_id("msg")
-        base = {"id": item_id, "type": "message", "role": "assistant"}
+        base = {"id": item_id, "type": "message", "role": "assistant", "phase": self._phase}
         yield self._emit(
             "response.output_item.added",
             output_index=index,
@@ -211,6 +227,30 @@ class EventBuilder:
         self.output.append(item)
         yield self._emit("response.output_item.done", output_index=index, item=item)
 
+    def _custom_call(self, name: str, text: str, index: int) -> Iterator[Emission]:
+        """A ``custom_tool_call`` (freeform/grammar tools such as Codex's ``apply_patch``)."""
+        item_id = new_id("ctc")
+        base = {"id": item_id, "type": "custom_tool_call", "call_id": new_id("call"), "name": name}
+        yield self._emit(
+            "response.output_item.added",
+            output_index=index,
+            item=dict(base, input=""),
+        )
+        where = {"item_id": item_id, "output_index": index}
+        for delay, chunk in self._chunks(text):
+            yield self._emit("response.custom_tool_call_input.delta", delay, **where, delta=chunk)
+        yield self._emit("response.custom_tool_call_input.done", **where, input=text)
+        item = dict(base, input=text)
+        self.output.append(item)
+        yield self._emit("response.output_item.done", output_index=index, item=item)
+
+    def _default_phase(self, position: int) -> str:
+        """``commentary`` for a message the model follows with tool calls in the same response
+        (a preamble), ``final_answer`` otherwise (what the SDK's ``phase`` means)."""
+        later = self.step.items[position + 1 :]
+        calls = any(item.kind not in ("text", "reasoning") for item in later)
+        return "commentary" if calls else "final_answer"
+
     def _whole_item(
         self, base: dict[str, Any], fields: dict[str, Any], index: int
     ) -> Iterator[Emission]:
@@ -259,6 +299,15 @@ def function_tool_names(tools: list[dict[str, Any]]) -> set[str]:
         t.get("name") for t in tools if isinstance(t, dict) and t.get("type") == "function"
     }
     return {name for name in ("shell", "apply_patch") if name in functions and name not in builtin}
+
+
+def custom_tool_names(tools: list[dict[str, Any]]) -> set[str]:
+    """Names of the request's custom (freeform) tools, e.g. Codex's grammar ``apply_patch``."""
+    return {
+        t["name"]
+        for t in tools
+        if isinstance(t, dict) and t.get("type") == "custom" and isinstance(t.get("name"), str)
+    }
 
 
 def patch_text(operation: str, path: str, diff: str) -> str:

@@ -8,6 +8,7 @@ with the matching status. Only ``store=true`` responses can be continued over HT
 
 from __future__ import annotations
 
+import asyncio
 import json
 import weakref
 from collections.abc import AsyncIterator
@@ -19,18 +20,34 @@ from starlette.responses import JSONResponse, Response
 
 from codeagent.server import engine, transport_abort
 from codeagent.server.auth import check_bearer
-from codeagent.server.compact import compact_window, expand_input, require_model
+from codeagent.server.compact import compact_window, expand_input
 from codeagent.server.faults import StreamFaults
 from codeagent.server.items import normalize_input
-from codeagent.server.requests import RequestError, bad
+from codeagent.server.requests import RequestError, parse_json, validate_create
 from codeagent.server.state import ServerState
+from codeagent.server.strict import check_model, check_params
 
 _conn_ids: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
 
+class ApiJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped, so any text a client sent (lone surrogates included)
+    comes back without an encoding error."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode("ascii")
+
+
 def error_response(err: RequestError) -> JSONResponse:
     """The flat HTTP error body with the error's status."""
-    return JSONResponse({"error": err.body()}, status_code=err.status, headers=err.http_headers())
+    return ApiJSONResponse(
+        {"error": err.body()}, status_code=err.status, headers=err.http_headers()
+    )
+
+
+def server_error(exc: BaseException) -> JSONResponse:
+    """A server bug answers 500 like the real API, in the same shape (never a traceback)."""
+    return error_response(RequestError(500, "server_error", f"The server had an error: {exc!r}"))
 
 
 def _conn_id(request: Request, state: ServerState) -> int:
@@ -44,16 +61,30 @@ def _conn_id(request: Request, state: ServerState) -> int:
 
 
 async def _read_json(request: Request, state: ServerState, conn_id: int) -> Any:
-    raw = await request.body()
+    limit = state.faults.frame_limit() or state.max_frame_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise _too_large(limit)
     try:
-        payload = json.loads(raw)
-    except ValueError as exc:
+        payload = parse_json(raw, "the request body")
+    except RequestError:
         state.note_frame(conn_id, "http", raw, {})
-        raise bad(
-            f"We could not parse the JSON body of your request: {exc}.", code="invalid_json"
-        ) from exc
-    state.note_frame(conn_id, "http", raw, payload if isinstance(payload, dict) else {})
+        raise
+    state.note_frame(conn_id, "http", raw, payload)
     return payload
+
+
+def _too_large(limit: int) -> RequestError:
+    return RequestError(
+        413,
+        "request_too_large",
+        f"The request body is larger than this server accepts ({limit} bytes).",
+    )
 
 
 async def create_response(request: Request) -> Response:
@@ -64,13 +95,13 @@ async def create_response(request: Request) -> Response:
         check_bearer(request.headers, state.api_key)
         body = await _read_json(request, state, conn_id)
         state.mark(conn_id, "create_received", None)
-        prepared = await engine.prepare(state, body, state.store.get, conn_id=conn_id)
+        prepared = await engine.prepare(
+            state, body, state.store.get, conn_id=conn_id, transport="http"
+        )
     except RequestError as err:
         return error_response(err)
-    except Exception as exc:  # a server bug answers 500 like the real API, in the same shape
-        return error_response(
-            RequestError(500, "server_error", f"The server had an error: {exc!r}")
-        )
+    except Exception as exc:
+        return server_error(exc)
     faults = prepared.stream_faults(state.faults.take_stream_faults(conn_id))
     if body.get("stream") is not True:
         return await _whole_response(request, state, prepared, faults)
@@ -88,9 +119,14 @@ async def _sse(
     for raw in faults.raw_frames:
         yield {"data": raw}
     first_delta = True
+    sent = 0
     try:
         async for event in engine.stream(prepared, faults):
+            if isinstance(event, str):
+                yield {"data": event}
+                continue
             yield {"event": event["type"], "data": json.dumps(event)}
+            sent += 1
             kind = event["type"]
             if kind == "response.created":
                 state.mark(conn_id, "created_sent", prepared.response_id)
@@ -102,6 +138,9 @@ async def _sse(
                 state.mark(conn_id, "completed_sent", prepared.response_id)
     except engine.DropConnection:
         transport_abort.abort(request.scope)
+    except asyncio.CancelledError:  # sse-starlette cancels us when the client disconnects
+        state.mark(conn_id, "peer_gone", prepared.response_id, events=sent)
+        raise
 
 
 async def _whole_response(
@@ -111,13 +150,13 @@ async def _whole_response(
     final = None
     try:
         async for event in engine.stream(prepared, faults):
-            if event["type"] == "response.completed":
+            if isinstance(event, dict) and event["type"] == "response.completed":
                 final = event["response"]
     except engine.DropConnection:
         transport_abort.abort(request.scope)
         return Response(status_code=500)
     _remember(state, prepared)
-    return JSONResponse(final)
+    return ApiJSONResponse(final)
 
 
 def _remember(state: ServerState, prepared: engine.Prepared) -> None:
@@ -132,15 +171,10 @@ async def compact(request: Request) -> Response:
     conn_id = _conn_id(request, state)
     try:
         check_bearer(request.headers, state.api_key)
-        body = await _read_json(request, state, conn_id)
-        model = require_model(body)
-        value = body.get("input")
-        if value is not None and not isinstance(value, str | list):
-            raise bad(
-                "Invalid type for 'input': expected a string or an array of items.",
-                "input",
-                "invalid_type",
-            )
+        body = validate_create(await _read_json(request, state, conn_id))
+        check_params(body, "compact")
+        model = body["model"]
+        check_model(model, state.catalog, state.any_model)
         history = []
         previous = body.get("previous_response_id")
         if previous:
@@ -148,7 +182,9 @@ async def compact(request: Request) -> Response:
             if parent is None:
                 raise engine.not_found(previous)
             history = list(parent.context)
-        history += expand_input(normalize_input(value))
-        return JSONResponse(compact_window(model, body.get("instructions"), history))
+        history += expand_input(normalize_input(body.get("input")))
+        return ApiJSONResponse(compact_window(model, body.get("instructions"), history))
     except RequestError as err:
         return error_response(err)
+    except Exception as exc:
+        return server_error(exc)

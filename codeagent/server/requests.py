@@ -3,6 +3,7 @@ that tells the client exactly what is wrong."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -12,7 +13,7 @@ class RequestError(Exception):
     def __init__(
         self,
         status: int,
-        code: str,
+        code: str | None,
         message: str,
         *,
         param: str | None = None,
@@ -58,7 +59,7 @@ def _default_type(status: int) -> str:
     return "invalid_request_error"
 
 
-def bad(message: str, param: str | None = None, code: str = "invalid_value") -> RequestError:
+def bad(message: str, param: str | None = None, code: str | None = "invalid_value") -> RequestError:
     """A 400 ``invalid_request_error``."""
     return RequestError(400, code, message, param=param)
 
@@ -119,3 +120,44 @@ def validate_create(body: Any) -> dict[str, Any]:
                     "invalid_type",
                 )
     return body
+
+
+#: Deeper JSON than this is refused before anything walks it (real requests nest ~10 levels;
+#: Python's own parser and every recursive walk would fail somewhere past ~1000).
+MAX_JSON_DEPTH = 128
+
+
+def parse_json(text: str | bytes, what: str = "frame") -> Any:
+    """Decode a request; invalid or too deeply nested JSON is a 400 ``invalid_json``."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        value = _TOO_DEEP
+    except ValueError as exc:
+        raise bad(f"Invalid JSON in {what}: {exc}.", code="invalid_json") from None
+    if value is _TOO_DEEP or _depth_exceeds(value, MAX_JSON_DEPTH):
+        raise bad(
+            f"Invalid JSON in {what}: nested more than {MAX_JSON_DEPTH} levels deep.",
+            code="invalid_json",
+        )
+    return value
+
+
+_TOO_DEEP = object()
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit`` (iterative: no recursion to overflow)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False

@@ -16,15 +16,22 @@ File format (JSON or TOML, same structure)::
     items = [
       { type = "reasoning", summary = "Looking around first." },
       { type = "shell", commands = ["ls"], timeout_ms = 10000 },
-      { type = "text", text = "Done." },
-      { type = "function_call", name = "lookup", arguments = { q = "x" } },
+      { type = "text", text = "Done.", phase = "final_answer" },   # phase optional
+      { type = "function_call", name = "exec_command", arguments = { cmd = "ls" } },
+      { type = "custom_tool_call", name = "apply_patch", input = "*** Begin Patch\n..." },
       { type = "apply_patch", operation = "update_file", path = "a.py", diff = "@@\n-a\n+b\n" },
+      { type = "apply_patch_call", operation = "delete_file", path = "old.py" },
+      { type = "shell_call", commands = ["pytest -q"], timeout_ms = 60000 },
+      { type = "local_shell_call", command = ["bash", "-lc", "ls"] },
       { type = "update_plan", steps = [["Read code", "completed"]], explanation = "" },
     ]
     # Optional: a fault played with this step, the first `times` times it is played.
     fault = { drop_after_events = 3, times = 1 }
     # or { stall_after_events = 2, stall_seconds = 1.5 }, { error = "server_error", status = 500,
-    # message = "..." }, { raw = "{not json" } (a raw frame sent before the events)
+    # message = "..." }, { raw = "{not json" } (a raw frame sent before the events),
+    # { malformed_at_event = 4 } (a non-JSON frame in place of event 4)
+    # `shell`/`apply_patch` follow the request's tools (a function or custom tool of that name
+    # gets a function_call / custom_tool_call); the `*_call` types are sent as they are.
 """
 
 from __future__ import annotations
@@ -51,9 +58,12 @@ class StepItem:
     data: dict[str, Any]
 
 
-def text(value: str) -> StepItem:
-    """An assistant message streamed as text deltas."""
-    return StepItem("text", {"text": value})
+def text(value: str, phase: str | None = None) -> StepItem:
+    """An assistant message streamed as text deltas. Its ``phase`` is ``commentary`` when the
+    same step goes on with a tool call, else ``final_answer``, unless given."""
+    if phase not in (None, "commentary", "final_answer"):
+        raise ScriptError(f"phase must be commentary or final_answer: {phase!r}")
+    return StepItem("text", {"text": value} if phase is None else {"text": value, "phase": phase})
 
 
 def reasoning(summary: str) -> StepItem:
@@ -67,15 +77,42 @@ def function_call(name: str, arguments: dict[str, Any]) -> StepItem:
 
 
 def apply_patch(type: str, path: str, diff: str = "") -> StepItem:
-    """A built-in ``apply_patch_call`` with a V4A ``diff`` (none for delete_file)."""
+    """A patch with a V4A ``diff`` (none for delete_file): an ``apply_patch_call``, or the
+    call the request's own ``apply_patch`` tool takes (function: ``{"input": patch}``; custom:
+    the patch text)."""
     if type not in ("create_file", "update_file", "delete_file"):
         raise ScriptError(f"apply_patch type must be create_file/update_file/delete_file: {type!r}")
     return StepItem("apply_patch", {"operation": type, "path": path, "diff": diff})
 
 
 def shell(commands: list[str], timeout_ms: int | None = None) -> StepItem:
-    """A built-in ``shell_call`` running ``commands`` in order."""
+    """A ``shell_call`` running ``commands`` in order (a ``function_call`` when the request
+    offers ``shell`` only as a function tool)."""
     return StepItem("shell", {"commands": list(commands), "timeout_ms": timeout_ms})
+
+
+def custom_tool_call(name: str, input: str) -> StepItem:
+    """A ``custom_tool_call`` of a freeform tool (e.g. Codex's grammar ``apply_patch``), its
+    ``input`` streamed as ``response.custom_tool_call_input`` deltas."""
+    return StepItem("custom_tool_call", {"name": name, "input": input})
+
+
+def shell_call(
+    commands: list[str], timeout_ms: int | None = None, max_output_length: int | None = None
+) -> StepItem:
+    """A built-in ``shell_call`` as it is, whatever tools the request offers."""
+    data = {"commands": list(commands), "timeout_ms": timeout_ms}
+    return StepItem("shell_call", {**data, "max_output_length": max_output_length})
+
+
+def apply_patch_call(type: str, path: str, diff: str = "") -> StepItem:
+    """A built-in ``apply_patch_call`` as it is, whatever tools the request offers."""
+    return StepItem("apply_patch_call", apply_patch(type, path, diff).data)
+
+
+def local_shell_call(command: list[str], timeout_ms: int | None = None) -> StepItem:
+    """A legacy ``local_shell_call`` (``exec`` action with an argv ``command``)."""
+    return StepItem("local_shell_call", {"command": list(command), "timeout_ms": timeout_ms})
 
 
 def update_plan(steps: list[tuple[str, str]], explanation: str = "") -> StepItem:
@@ -96,6 +133,7 @@ class StepFault:
     status: int = 500
     message: str = ""
     raw: str | None = None
+    malformed_at_event: int | None = None
     times: int = 1
 
 
@@ -225,6 +263,7 @@ _FAULT_FIELDS = {
     "status": int,
     "message": str,
     "raw": str,
+    "malformed_at_event": int,
     "times": int,
 }
 
@@ -253,7 +292,7 @@ def _item(data: Any, where: str) -> StepItem:
     kind = data["type"]
     try:
         if kind == "text":
-            return text(_str(data, "text", where))
+            return text(_str(data, "text", where), data.get("phase"))
         if kind == "reasoning":
             return reasoning(_str(data, "summary", where))
         if kind == "function_call":
@@ -265,11 +304,19 @@ def _item(data: Any, where: str) -> StepItem:
             return apply_patch(
                 _str(data, "operation", where), _str(data, "path", where), data.get("diff", "")
             )
-        if kind == "shell":
-            commands = data.get("commands")
-            if not isinstance(commands, list) or not all(isinstance(c, str) for c in commands):
-                raise ScriptError(f"{where}.commands must be a list of strings")
-            return shell(commands, data.get("timeout_ms"))
+        if kind == "custom_tool_call":
+            return custom_tool_call(_str(data, "name", where), _str(data, "input", where))
+        if kind == "apply_patch_call":
+            return apply_patch_call(
+                _str(data, "operation", where), _str(data, "path", where), data.get("diff", "")
+            )
+        if kind in ("shell", "shell_call"):
+            commands = _strings(data, "commands", where)
+            if kind == "shell":
+                return shell(commands, data.get("timeout_ms"))
+            return shell_call(commands, data.get("timeout_ms"), data.get("max_output_length"))
+        if kind == "local_shell_call":
+            return local_shell_call(_strings(data, "command", where), data.get("timeout_ms"))
         if kind == "update_plan":
             steps = data.get("steps", [])
             if not isinstance(steps, list) or not all(
@@ -283,8 +330,16 @@ def _item(data: Any, where: str) -> StepItem:
         raise ScriptError(f"{where}: {exc}") from exc
     raise ScriptError(
         f"{where}: unknown item type {kind!r} "
-        "(expected text, reasoning, function_call, apply_patch, shell, update_plan)"
+        "(expected text, reasoning, function_call, custom_tool_call, apply_patch, "
+        "apply_patch_call, shell, shell_call, local_shell_call, update_plan)"
     )
+
+
+def _strings(data: dict[str, Any], key: str, where: str) -> list[str]:
+    value = data.get(key)
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise ScriptError(f"{where}.{key} must be a list of strings")
+    return value
 
 
 def _str(data: dict[str, Any], key: str, where: str) -> str:

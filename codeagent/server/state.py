@@ -6,12 +6,23 @@ import itertools
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
+from codeagent.responses.catalog import Catalog, load_catalog
 from codeagent.server.backends.base import Backend
 from codeagent.server.backends.scripted import ScriptedBackend
 from codeagent.server.faults import Faults
-from codeagent.server.records import ReceivedFrame, ResponseStore, TimelineEntry
+from codeagent.server.records import (
+    FrameLog,
+    ReceivedFrame,
+    ResponseStore,
+    TimelineEntry,
+    TimelineLog,
+)
 from codeagent.server.script import Script, StepFault, echo_script
+
+#: The real API refuses a ~20 MB ``response.create`` with close code 1009 (opencode#42572).
+DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
 
 
 def resolve_script(script: Script | str | Path | None) -> Script:
@@ -37,15 +48,24 @@ class ServerState:
         api_key: str | None = None,
         max_connection_age: float = 3600.0,
         backend: Backend | None = None,
+        any_model: bool = False,
+        catalog: Catalog | None = None,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
     ):
         self.script = resolve_script(script)
+        #: Models the server knows (unknown or shut-down ones get ``model_not_found``) ...
+        self.catalog = catalog or load_catalog()
+        #: ... unless any model name is accepted (``--any-model``).
+        self.any_model = any_model
+        #: Largest WebSocket frame / HTTP body accepted (1009 close / 413 above it).
+        self.max_frame_bytes = max_frame_bytes
         self.api_key = api_key
         self.max_connection_age = max_connection_age
         self.backend: Backend = backend or ScriptedBackend(lambda: self.script)
         self.faults = Faults()
         self.store = ResponseStore()
-        self.record: list[ReceivedFrame] = []
-        self.timeline: list[TimelineEntry] = []
+        self.record = FrameLog()
+        self.timeline = TimelineLog()
         self.connections_opened = 0
         #: Open WebSocket connections (``Connection`` objects), for changing their lifetime.
         self._open: set = set()
@@ -79,9 +99,17 @@ class ServerState:
             self._fault_uses[id(fault)] = (fault, used + 1)
             return True
 
-    def note_frame(self, conn_id: int, transport: str, raw: bytes | str, payload: dict) -> None:
-        nbytes = len(raw.encode() if isinstance(raw, str) else raw)
-        self.record.append(ReceivedFrame(conn_id, transport, nbytes, payload, time.monotonic()))  # type: ignore[arg-type]
+    def note_frame(self, conn_id: int, transport: str, raw: bytes | str, payload: Any) -> None:
+        """Record a received request; its text is kept only when it decoded to a JSON object."""
+        data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
+        text = None
+        if isinstance(payload, dict) and payload:
+            text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+        frame = ReceivedFrame(conn_id, transport, len(data), text, time.monotonic())  # type: ignore[arg-type]
+        self.record.append(frame)
 
-    def mark(self, conn_id: int, kind: str, response_id: str | None) -> None:
-        self.timeline.append(TimelineEntry(conn_id, kind, response_id, time.monotonic()))  # type: ignore[arg-type]
+    def mark(
+        self, conn_id: int, kind: str, response_id: str | None, events: int | None = None
+    ) -> None:
+        entry = TimelineEntry(conn_id, kind, response_id, time.monotonic(), events)  # type: ignore[arg-type]
+        self.timeline.append(entry)

@@ -7,6 +7,11 @@ from typing import Any
 
 import websockets
 
+from codeagent.responses.catalog import DEFAULT_MODEL
+
+#: The model every server test sends: the strict server knows only the catalog's models.
+MODEL = DEFAULT_MODEL
+
 TERMINAL = {"response.completed", "response.failed", "response.incomplete", "error"}
 
 
@@ -16,7 +21,7 @@ def ws_url(server: Any) -> str:
 
 def create(**fields: Any) -> str:
     """A ``response.create`` frame."""
-    return json.dumps({"type": "response.create", "model": "test-model", **fields})
+    return json.dumps({"type": "response.create", "model": MODEL, **fields})
 
 
 async def recv_turn(ws: Any, stream_id: str | None = None) -> list[dict[str, Any]]:

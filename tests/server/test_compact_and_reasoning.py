@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
-from srv_client import completed, connect, turn, user
+from srv_client import MODEL, completed, connect, turn, user
 
 from codeagent.server import script as s
 
@@ -28,7 +28,7 @@ async def test_compacted_window_is_expanded_when_sent_back(make_server):
     async with connect(server) as ws:
         first = completed(await turn(ws, input="start", store=False))
     history = [user("start"), *first["output"]]
-    r = httpx.post(server.base_url + "/responses/compact", json={"model": "m", "input": history})
+    r = httpx.post(server.base_url + "/responses/compact", json={"model": MODEL, "input": history})
     assert r.status_code == 200
     window = r.json()
     assert window["object"] == "response.compaction"
@@ -51,7 +51,7 @@ async def test_forged_compaction_item_is_rejected(responses_server):
         assert event["error"]["param"] == "input[0].encrypted_content"
         completed(await turn(ws, input="still fine"))
     r = httpx.post(
-        responses_server.base_url + "/responses/compact", json={"model": "m", "input": [forged]}
+        responses_server.base_url + "/responses/compact", json={"model": MODEL, "input": [forged]}
     )
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_encrypted_content"
 
@@ -60,9 +60,9 @@ def test_compact_bad_requests(responses_server):
     url = responses_server.base_url + "/responses/compact"
     r = httpx.post(url, json={"input": "x"})
     assert r.status_code == 400 and r.json()["error"]["param"] == "model"
-    r = httpx.post(url, json={"model": "m", "input": []})
+    r = httpx.post(url, json={"model": MODEL, "input": []})
     assert r.status_code == 400 and r.json()["error"]["code"] == "empty_input"
-    r = httpx.post(url, json={"model": "m", "previous_response_id": "resp_gone"})
+    r = httpx.post(url, json={"model": MODEL, "previous_response_id": "resp_gone"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "previous_response_not_found"
 
 

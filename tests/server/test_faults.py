@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 import websockets
-from srv_client import completed, connect, create, recv_turn, text_of, turn
+from srv_client import MODEL, completed, connect, create, recv_turn, text_of, turn
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
 
@@ -36,12 +36,12 @@ def test_drop_mid_stream_cuts_the_http_stream(responses_server):
     lines = []
     with (
         pytest.raises(httpx.HTTPError),
-        httpx.stream("POST", url, json={"model": "m", "input": "x", "stream": True}) as r,
+        httpx.stream("POST", url, json={"model": MODEL, "input": "x", "stream": True}) as r,
     ):
         for line in r.iter_lines():
             lines.append(line)
     assert not any("response.completed" in line for line in lines)
-    assert httpx.post(url, json={"model": "m", "input": "y"}).status_code == 200
+    assert httpx.post(url, json={"model": MODEL, "input": "y"}).status_code == 200
 
 
 async def test_reject_websocket_answers_the_handshake_with_a_status(responses_server):
@@ -61,7 +61,7 @@ async def test_reject_websocket_for_ever_until_cleared(responses_server):
             async with connect(responses_server):
                 pass
     # HTTP still works while WebSocket is refused.
-    r = httpx.post(responses_server.base_url + "/responses", json={"model": "m", "input": "x"})
+    r = httpx.post(responses_server.base_url + "/responses", json={"model": MODEL, "input": "x"})
     assert r.status_code == 200
     responses_server.faults.clear()
     async with connect(responses_server) as ws:
@@ -92,12 +92,12 @@ def test_error_fault_over_http_uses_status_and_header(responses_server):
     responses_server.faults.error("server_error", 500, times=2, retry_after=1.5)
     url = responses_server.base_url + "/responses"
     for _ in range(2):
-        r = httpx.post(url, json={"model": "m", "input": "x", "stream": True})
+        r = httpx.post(url, json={"model": MODEL, "input": "x", "stream": True})
         assert r.status_code == 500
         assert r.headers["retry-after"] == "1.5"
         assert r.json()["error"]["code"] == "server_error"
         assert r.json()["error"]["type"] == "server_error"
-    assert httpx.post(url, json={"model": "m", "input": "x"}).status_code == 200
+    assert httpx.post(url, json={"model": MODEL, "input": "x"}).status_code == 200
 
 
 async def test_stall_pauses_mid_stream_then_finishes(responses_server):

@@ -8,7 +8,7 @@ import httpx
 import openai
 import pytest
 from httpx_sse import connect_sse
-from srv_client import user
+from srv_client import MODEL, user
 
 
 def sse_events(server, body, **kwargs):
@@ -22,7 +22,7 @@ def sse_events(server, body, **kwargs):
 
 
 def test_sse_frames_the_same_events_with_event_names(responses_server):
-    events = sse_events(responses_server, {"model": "m", "input": "over http", "stream": True})
+    events = sse_events(responses_server, {"model": MODEL, "input": "over http", "stream": True})
     assert all(name == data["type"] for name, data in events)
     types = [name for name, _ in events]
     assert types[0] == "response.created" and types[-1] == "response.completed"
@@ -35,7 +35,7 @@ def test_sse_frames_the_same_events_with_event_names(responses_server):
 
 
 def test_http_without_stream_returns_the_whole_response(responses_server):
-    r = httpx.post(responses_server.base_url + "/responses", json={"model": "m", "input": "hi"})
+    r = httpx.post(responses_server.base_url + "/responses", json={"model": MODEL, "input": "hi"})
     assert r.status_code == 200
     assert r.json()["status"] == "completed"
     assert r.json()["output"][0]["content"][0]["text"] == "You said: hi"
@@ -46,7 +46,7 @@ def test_http_without_stream_returns_the_whole_response(responses_server):
     [
         ("{nope", "invalid_json", None),
         (json.dumps({"input": "x"}), "missing_required_parameter", "model"),
-        (json.dumps({"model": "m", "input": 3}), "invalid_type", "input"),
+        (json.dumps({"model": MODEL, "input": 3}), "invalid_type", "input"),
     ],
 )
 def test_http_bad_input_gets_the_flat_error_shape(responses_server, body, code, param):
@@ -61,14 +61,14 @@ def test_http_bad_input_gets_the_flat_error_shape(responses_server, body, code, 
     assert error["code"] == code and error["param"] == param
     assert error["type"] == "invalid_request_error"
     # The server is fine afterwards.
-    ok = httpx.post(responses_server.base_url + "/responses", json={"model": "m", "input": "ok"})
+    ok = httpx.post(responses_server.base_url + "/responses", json={"model": MODEL, "input": "ok"})
     assert ok.status_code == 200
 
 
 def test_http_cannot_continue_a_store_false_response(responses_server):
     url = responses_server.base_url + "/responses"
-    first = httpx.post(url, json={"model": "m", "input": "a", "store": False}).json()
-    r = httpx.post(url, json={"model": "m", "input": "b", "previous_response_id": first["id"]})
+    first = httpx.post(url, json={"model": MODEL, "input": "a", "store": False}).json()
+    r = httpx.post(url, json={"model": MODEL, "input": "b", "previous_response_id": first["id"]})
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "previous_response_not_found"
     assert r.json()["error"]["param"] == "previous_response_id"
@@ -76,9 +76,9 @@ def test_http_cannot_continue_a_store_false_response(responses_server):
 
 def test_http_continues_a_store_true_response(responses_server):
     url = responses_server.base_url + "/responses"
-    first = httpx.post(url, json={"model": "m", "input": "a", "store": True}).json()
+    first = httpx.post(url, json={"model": MODEL, "input": "a", "store": True}).json()
     second = httpx.post(
-        url, json={"model": "m", "input": "b", "store": True, "previous_response_id": first["id"]}
+        url, json={"model": MODEL, "input": "b", "store": True, "previous_response_id": first["id"]}
     ).json()
     assert second["previous_response_id"] == first["id"]
     assert second["usage"]["input_tokens_details"]["cached_tokens"] > 0
@@ -89,7 +89,7 @@ def test_openai_sdk_websocket_multi_turn_store_false_chain(responses_server):
     with client.responses.connect() as conn:
         previous = None
         for word in ("alpha", "beta", "gamma"):
-            fields = {"model": "test-model", "store": False, "input": [user(word)]}
+            fields = {"model": MODEL, "store": False, "input": [user(word)]}
             if previous:
                 fields["previous_response_id"] = previous
             conn.response.create(**fields)
@@ -112,7 +112,7 @@ def test_openai_sdk_websocket_multi_turn_store_false_chain(responses_server):
 
 def test_openai_sdk_http_streaming(responses_server):
     client = openai.OpenAI(base_url=responses_server.base_url, api_key="sk-test")
-    stream = client.responses.create(model="test-model", input="streamed", stream=True)
+    stream = client.responses.create(model=MODEL, input="streamed", stream=True)
     events = list(stream)
     assert events[0].type == "response.created"
     assert events[-1].type == "response.completed"
@@ -123,7 +123,7 @@ def test_openai_sdk_http_streaming(responses_server):
 
 def test_openai_sdk_compact_round_trip(responses_server):
     client = openai.OpenAI(base_url=responses_server.base_url, api_key="sk-test")
-    compacted = client.responses.compact(model="test-model", input=[user("remember me")])
+    compacted = client.responses.compact(model=MODEL, input=[user("remember me")])
     assert compacted.output[-1].type == "compaction"
 
 
@@ -143,15 +143,15 @@ def test_openai_sdk_lane_session_routes_by_echoed_stream_id(responses_server):
         ResponsesWebSocketSession(conn, limits=limits) as session,
     ):
         planner, critic = session.lane("planner"), session.lane("critic")
-        planner.send({"type": "response.create", "model": "m", "input": "plan it"})
-        critic.send({"type": "response.create", "model": "m", "input": "critique it"})
+        planner.send({"type": "response.create", "model": MODEL, "input": "plan it"})
+        critic.send({"type": "response.create", "model": MODEL, "input": "critique it"})
         assert critic.get_final_response(timeout=10).output_text == "You said: critique it"
         first = planner.get_final_response(timeout=10)
         assert first.output_text == "You said: plan it"
         planner.send(
             {
                 "type": "response.create",
-                "model": "m",
+                "model": MODEL,
                 "input": "more",
                 "previous_response_id": first.id,
             }

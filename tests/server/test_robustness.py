@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from srv_client import completed, connect, create, recv_turn, text_of, turn, user
+from srv_client import MODEL, completed, connect, create, recv_turn, text_of, turn, user
 from websockets.exceptions import ConnectionClosed
 
 
@@ -25,9 +25,9 @@ async def test_client_vanishing_mid_stream_does_not_hurt_other_connections(respo
 def test_http_client_vanishing_mid_stream(responses_server):
     responses_server.faults.stall(after_events=1, seconds=0.5)
     url = responses_server.base_url + "/responses"
-    with httpx.stream("POST", url, json={"model": "m", "input": "x", "stream": True}) as r:
+    with httpx.stream("POST", url, json={"model": MODEL, "input": "x", "stream": True}) as r:
         next(r.iter_lines())
-    assert httpx.post(url, json={"model": "m", "input": "y"}).json()["status"] == "completed"
+    assert httpx.post(url, json={"model": MODEL, "input": "y"}).json()["status"] == "completed"
 
 
 async def test_large_frames_are_accepted(responses_server):
@@ -83,7 +83,7 @@ async def test_a_failing_backend_gives_server_error_and_the_connection_survives(
         assert event["status"] == 500 and event["error"]["code"] == "server_error"
         assert "backend blew up" in event["error"]["message"]
         assert text_of(completed(await turn(ws, input="fine"))) == "backend saw 1 items"
-    r = httpx.post(server.base_url + "/responses", json={"model": "m", "input": "explode"})
+    r = httpx.post(server.base_url + "/responses", json={"model": MODEL, "input": "explode"})
     assert r.status_code == 500 and r.json()["error"]["code"] == "server_error"
 
 
@@ -108,6 +108,6 @@ def test_starting_on_a_busy_port_raises_and_leaves_nothing_running(make_server):
     with pytest.raises(OSError):
         EmbeddedServer(port=busy.port).start()
     assert (
-        httpx.post(busy.base_url + "/responses", json={"model": "m", "input": "x"}).status_code
+        httpx.post(busy.base_url + "/responses", json={"model": MODEL, "input": "x"}).status_code
         == 200
     )

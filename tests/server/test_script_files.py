@@ -138,11 +138,12 @@ async def test_step_faults_fire_the_given_number_of_times(tmp_path, make_server)
     async with connect(server) as ws:
         first = completed(await turn(ws, input="hi"))
         assert text_of(first) == "made it"
-        tool_output = {"type": "function_call_output", "call_id": "c", "output": "x"}
-        event = (await turn(ws, input=[tool_output], previous_response_id=first["id"]))[-1]
+        # Not a user message, so the conversation moves on to the episode's second step.
+        nudge = {"type": "message", "role": "developer", "content": "go on"}
+        event = (await turn(ws, input=[nudge], previous_response_id=first["id"]))[-1]
         assert event["status"] == 429 and event["error"]["code"] == "rate_limit_exceeded"
         # The failed continuation evicted its parent: resend the whole conversation.
-        full = [{"type": "message", "role": "user", "content": "hi"}, *first["output"], tool_output]
+        full = [{"type": "message", "role": "user", "content": "hi"}, *first["output"], nudge]
         event = (await turn(ws, input=full))[-1]
         assert event["status"] == 429 and event["error"]["message"] == "wait"
         second = completed(await turn(ws, input=full))

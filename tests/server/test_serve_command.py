@@ -10,7 +10,7 @@ import sys
 import httpx
 import pytest
 import websockets
-from srv_client import completed, text_of, turn
+from srv_client import MODEL, completed, text_of, turn
 
 
 def start(*args: str) -> subprocess.Popen:
@@ -49,7 +49,7 @@ async def test_serve_prints_the_base_url_and_serves_websocket_and_http(tmp_path)
         ws_url = base_url.replace("http", "ws", 1) + "/responses"
         async with websockets.connect(ws_url, additional_headers=headers) as ws:
             assert text_of(completed(await turn(ws, input="hi"))) == "scripted hello"
-        r = httpx.post(base_url + "/responses", json={"model": "m", "input": "x"})
+        r = httpx.post(base_url + "/responses", json={"model": MODEL, "input": "x"})
         assert r.status_code == 401
     finally:
         out, err = stop(proc)
@@ -60,7 +60,7 @@ def test_serve_demo_script_and_bad_script(tmp_path):
     proc = start("--port", "0", "--script", "demo")
     try:
         base_url = proc.stdout.readline().strip()
-        body = {"model": "m", "input": "fix the bug"}
+        body = {"model": MODEL, "input": "fix the bug"}
         r = httpx.post(base_url + "/responses", json=body, timeout=30)
         assert [i["type"] for i in r.json()["output"]] == ["reasoning", "message", "function_call"]
     finally:

@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from srv_client import completed, connect, create, recv_turn, text_of, turn
+from srv_client import MODEL, completed, connect, create, recv_turn, text_of, turn
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from codeagent.server import script as s
@@ -57,7 +57,7 @@ async def test_closing_the_connection_drops_the_cache_but_not_the_store(response
     # store=true responses also continue over HTTP.
     r = httpx.post(
         responses_server.base_url + "/responses",
-        json={"model": "m", "input": "d", "previous_response_id": stored["id"]},
+        json={"model": MODEL, "input": "d", "previous_response_id": stored["id"]},
     )
     assert r.status_code == 200
 
@@ -184,10 +184,14 @@ async def test_bearer_auth_at_the_handshake(make_server):
     ) as ws:
         completed(await turn(ws, input="in"))
     url = server.base_url + "/responses"
-    r = httpx.post(url, json={"model": "m", "input": "x"}, headers={"Authorization": "Bearer nope"})
+    r = httpx.post(
+        url, json={"model": MODEL, "input": "x"}, headers={"Authorization": "Bearer nope"}
+    )
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key"
     assert "nope" not in r.text
     ok = httpx.post(
-        url, json={"model": "m", "input": "x"}, headers={"Authorization": "Bearer sk-local-secret"}
+        url,
+        json={"model": MODEL, "input": "x"},
+        headers={"Authorization": "Bearer sk-local-secret"},
     )
     assert ok.status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from srv_client import completed, connect, create, recv_turn, text_of, turn, user
+from srv_client import MODEL, completed, connect, create, recv_turn, text_of, turn, user
 
 from codeagent.server import script as s
 
@@ -131,7 +131,7 @@ async def test_bad_frames_get_clear_errors_and_the_connection_stays_usable(respo
     cases = [
         ("{not json", "invalid_json", None),
         (json.dumps([1, 2]), "invalid_json", None),
-        (json.dumps({"model": "m"}), "missing_required_parameter", "type"),
+        (json.dumps({"model": MODEL}), "missing_required_parameter", "type"),
         (json.dumps({"type": "response.cancel"}), "unknown_event_type", "type"),
         (
             json.dumps({"type": "response.create", "input": "x"}),
