@@ -4,6 +4,10 @@ The user file is ``config.toml`` in the platform's config directory (``~/.config
 Linux); the repository file is ``.codeagent/config.toml`` at the repository root. The environment
 uses ``CODEAGENT_*`` names plus ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL``. Every invalid value
 becomes a ``ConfigError`` that names the setting, where the value came from and what is allowed.
+
+The repository file is written by whoever writes the repository (the model included), so only its
+harmless settings apply at once; the rest wait until the user trusts that exact file
+(``codeagent.repo_config`` decides which is which, ``codeagent.trust`` remembers the decision).
 """
 
 from __future__ import annotations
@@ -16,7 +20,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -24,7 +35,18 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from codeagent import trust
 from codeagent.agent.approvals import Policy
+from codeagent.repo_config import RepoConfig, split_repo_config
+from codeagent.responses.catalog import (
+    DEFAULT_MODEL,
+    REASONING_EFFORTS,
+    Catalog,
+    CatalogError,
+    ReasoningEffort,
+    load_catalog,
+)
+from codeagent.sanitize import register_secret
 
 APP_NAME = "codeagent"
 REPO_CONFIG = Path(".codeagent") / "config.toml"
@@ -46,12 +68,18 @@ class Settings(BaseSettings):
         env_prefix="CODEAGENT_", extra="forbid", populate_by_name=True, validate_default=True
     )
 
-    model: str = "gpt-5.1-codex"
-    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
+    model: str = DEFAULT_MODEL
+    #: ``[models."ID"]`` tables: catalog entries added or overridden (see responses/models.toml).
+    models: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: Checked against the model's catalog entry (models the catalog does not know: unchecked).
+    reasoning_effort: ReasoningEffort | None = None
     transport: Literal["auto", "websocket", "http"] = "auto"
     store: bool = False
     approval_policy: Policy = Policy.ASK
     sandbox: Literal["auto", "bwrap", "none"] = "auto"
+    #: Server-side compaction (``context_management``) on every request.
+    compaction: bool = True
+    #: Tokens at which to compact; unset: 80% of the model's context window (from the catalog).
     compact_threshold: int | None = Field(default=None, gt=0)
     theme: str = "dark"
     base_url: str = Field(
@@ -79,12 +107,45 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("api_key")
+    @classmethod
+    def _register_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # Every process holding the key scrubs it from messages (see codeagent.sanitize).
+        if value is not None:
+            register_secret(value.get_secret_value())
+        return value
+
     @field_validator("model")
     @classmethod
     def _check_model(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be empty")
         return value.strip()
+
+    @field_validator("models")
+    @classmethod
+    def _check_models(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        try:
+            load_catalog(value)
+        except CatalogError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("reasoning_effort")
+    @classmethod
+    def _check_effort(cls, value: str | None, info: ValidationInfo) -> str | None:
+        model, models = info.data.get("model"), info.data.get("models")
+        if value is None or model is None or models is None:
+            return value  # an invalid model or catalog is reported on its own
+        entry = load_catalog(models).get(model)
+        if entry is not None and value not in entry.reasoning_efforts:
+            accepted = ", ".join(entry.reasoning_efforts) or "no reasoning effort at all"
+            raise ValueError(f"{model} does not accept {value!r} (it accepts: {accepted})")
+        return value
+
+    def catalog(self) -> Catalog:
+        """The model catalog with this configuration's ``[models."ID"]`` entries merged in."""
+        return load_catalog(self.models)
 
     @classmethod
     def settings_customise_sources(
@@ -131,6 +192,10 @@ def read_config_file(path: Path) -> dict[str, Any]:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    return _parse_config(path, text)
+
+
+def _parse_config(path: Path, text: str) -> dict[str, Any]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -143,25 +208,84 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_settings(root: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+def read_repo_config(root: Path) -> RepoConfig | None:
+    """The repository's config file, split into what applies at once and what needs trust
+    (None when there is no file); ``ConfigError`` if it is unusable."""
+    path = Path(root) / REPO_CONFIG
+    try:
+        data = path.read_bytes()  # hashed and parsed from the same bytes: no change in between
+        text = data.decode("utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    values = _parse_config(path, text)
+    user_values = read_config_file(user_config_path())
+    below = {
+        name: user_values.get(name, field.get_default(call_default_factory=True))
+        for name, field in Settings.model_fields.items()
+    }
+    return split_repo_config(path, data, values, Path(root), below)
+
+
+def untrusted_repo_settings(
+    root: Path, overrides: dict[str, Any] | None = None
+) -> RepoConfig | None:
+    """The repository config file when it sets settings that need trust, that would take effect
+    (no flag or environment variable overrides them) and that the user has not trusted for this
+    exact file content; its ``needs_trust`` then lists just those settings. Else None."""
+    repo = read_repo_config(root)
+    if repo is None or not repo.needs_trust or trust.is_trusted(root, repo.digest):
+        return None
+    clean = {k for k, v in (overrides or {}).items() if v is not None}
+    pending = tuple(n for n in repo.needs_trust if n not in clean and not _in_environment(n))
+    if not pending:
+        return None
+    return RepoConfig(repo.path, repo.digest, repo.values, pending)
+
+
+def _in_environment(name: str) -> bool:
+    names = {f"CODEAGENT_{name.upper()}"}
+    if name in ("api_key", "base_url"):
+        names.add(f"OPENAI_{name.upper()}")
+    return any(key.upper() in names for key in os.environ)
+
+
+def load_settings(
+    root: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    *,
+    trust_repo: bool | None = None,
+) -> Settings:
     """Build the settings for a run in repository ``root`` (None: no repository file).
 
     Precedence, lowest first: defaults, the user file, ``root/.codeagent/config.toml``, the
-    environment, ``overrides`` (command-line flags; ``None`` values are ignored).
+    environment, ``overrides`` (command-line flags; ``None`` values are ignored). Of the
+    repository file, the settings that need trust apply only when ``trust_repo`` is True (``exec
+    --trust``) or, when it is None, the user trusted this exact file; otherwise they are left
+    out (callers say so: see ``untrusted_repo_settings``).
     """
-    layers: list[tuple[str, dict[str, Any]]] = []
     user_path = user_config_path()
-    layers.append((str(user_path), read_config_file(user_path)))
-    if root is not None:
-        repo_path = root / REPO_CONFIG
-        layers.append((str(repo_path), read_config_file(repo_path)))
-    file_values: dict[str, Any] = {}
-    for _, values in layers:
-        file_values.update(values)
+    user_layer = (str(user_path), read_config_file(user_path))
     clean = {k: v for k, v in (overrides or {}).items() if v is not None}
     unknown = sorted(set(clean) - set(Settings.model_fields))
     if unknown:
         raise ConfigError(f"unknown setting {unknown[0]!r}")
+    repo = read_repo_config(root) if root is not None else None
+    if repo is None or root is None:
+        return _build([user_layer], clean)
+    full = [user_layer, (str(repo.path), repo.values)]
+    trusted = trust_repo if trust_repo is not None else trust.is_trusted(root, repo.digest)
+    if trusted or not repo.needs_trust:
+        return _build(full, clean)
+    _build(full, clean)  # an invalid value is reported even while it waits for trust
+    return _build([user_layer, (str(repo.path), repo.harmless())], clean)
+
+
+def _build(layers: list[tuple[str, dict[str, Any]]], clean: dict[str, Any]) -> Settings:
+    file_values: dict[str, Any] = {}
+    for _, values in layers:
+        file_values.update(values)
     token = _FILE_VALUES.set(file_values)
     try:
         return Settings(**clean)
@@ -215,11 +339,11 @@ def _source_of(name: str, layers: list[tuple[str, dict[str, Any]]], overrides: d
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the flags that override settings (shared by the TUI and ``exec``)."""
     group = parser.add_argument_group("settings (override config files and environment)")
-    group.add_argument("--model", "-m", help="model name (default gpt-5.1-codex)")
+    group.add_argument("--model", "-m", help=f"model name (default {DEFAULT_MODEL})")
     group.add_argument(
         "--reasoning-effort",
-        choices=["none", "minimal", "low", "medium", "high", "xhigh"],
-        help="reasoning effort for reasoning models",
+        choices=REASONING_EFFORTS,
+        help="reasoning effort (the levels each model accepts differ; see /model)",
     )
     group.add_argument(
         "--transport", choices=["auto", "websocket", "http"], help="how to reach the API"
@@ -289,5 +413,7 @@ __all__ = [
     "load_settings",
     "overrides_from_args",
     "read_config_file",
+    "read_repo_config",
+    "untrusted_repo_settings",
     "user_config_path",
 ]

@@ -3,8 +3,10 @@
 The streamed answer goes to stdout, tool activity and notices to stderr; ``--json`` prints every
 event as one JSON line on stdout instead. ``codeagent exec resume --last "TASK"`` (or ``resume
 SESSION_ID``) continues a stored session. Exit codes: 0 done, 1 failed, 2 usage or configuration
-error, 3 a tool call needed approval that the policy does not give (nothing was run for it),
-130 interrupted.
+error (including a repository config file whose settings need trust, without ``--trust``), 3 a
+tool call needed approval that the policy does not give (nothing was run for it), 130
+interrupted. Text from the model, commands and the server is printed through
+``codeagent.sanitize``: no terminal control sequence and no API key reaches the terminal.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -36,7 +39,15 @@ from codeagent.agent.events import (
     TurnInterrupted,
     event_to_dict,
 )
-from codeagent.config import ConfigError, add_arguments, load_settings, overrides_from_args
+from codeagent.config import (
+    ConfigError,
+    add_arguments,
+    load_settings,
+    overrides_from_args,
+    untrusted_repo_settings,
+)
+from codeagent.repo_config import RepoConfig
+from codeagent.sanitize import display_text, scrub_structure
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_APPROVAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -52,6 +63,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print events as JSON lines")
     parser.add_argument("--last", action="store_true", help="with resume: the newest session")
     parser.add_argument("-C", "--cd", dest="directory", help="run in this directory")
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help="apply this repository's .codeagent/config.toml settings that need trust "
+        "(sandbox, approval policy, base URL, ...) for this run",
+    )
     add_arguments(parser)
     # "exec resume --last TASK" puts an option between positional words; the intermixed parser
     # accepts that where the plain one would reject the words after the option.
@@ -83,13 +100,14 @@ class ExecApprover:
 
     def _prompt(self, request: ApprovalRequest) -> Decision:
         if request.kind == "patch":
-            print(request.diff, file=self.stream)
-            question = f"Apply {request.title}? [y]es / [n]o / [a]ll patches this session: "
+            print(display_text(request.diff), file=self.stream)
+            title = display_text(request.title)
+            question = f"Apply {title}? [y]es / [n]o / [a]ll patches this session: "
         else:
-            print(f"$ {request.command}", file=self.stream)
+            print(f"$ {display_text(request.command)}", file=self.stream)
             question = "Run it? [y]es / [n]o / [a]lways this exact command: "
         if request.reason:
-            print(f"({request.reason})", file=self.stream)
+            print(f"({display_text(request.reason)})", file=self.stream)
         print(question, end="", file=self.stream, flush=True)
         answer = sys.stdin.readline().strip().lower()
         if answer in ("y", "yes"):
@@ -127,21 +145,26 @@ class Printer:
             if not self._at_line_start:
                 self._write("\n")
         elif isinstance(event, ToolCallProposed):
-            print(f"• {event.tool}: {event.title}", file=self.err)
+            self._note(f"• {event.tool}: {event.title}")
         elif isinstance(event, ToolOutput):
-            first = event.output.strip().splitlines()[-1:] or [""]
+            # The last line, made safe first (a lone carriage return becomes a line break).
+            first = display_text(event.output).strip().splitlines()[-1:] or [""]
             mark = "rejected" if event.rejected else ("ok" if event.success else "failed")
-            print(f"  {mark}: {first[0][:200]}", file=self.err)
+            self._note(f"  {mark}: {first[0][:200]}")
         elif isinstance(event, PlanUpdated):
             for step in event.steps:
-                print(f"  [{step.status}] {step.step}", file=self.err)
+                self._note(f"  [{step.status}] {step.step}")
         elif isinstance(event, Notice):
-            print(f"[{event.category}] {event.text}", file=self.err)
+            self._note(f"[{event.category}] {event.text}")
         elif isinstance(event, AgentError):
-            print(f"error: {event.message}", file=self.err)
+            self._note(f"error: {event.message}")
         self.out.flush()
 
+    def _note(self, text: str) -> None:
+        print(display_text(text), file=self.err)
+
     def _write(self, text: str) -> None:
+        text = display_text(text)
         if text:
             self.out.write(text)
             self._at_line_start = text.endswith("\n")
@@ -172,8 +195,10 @@ async def _drive(agent, task: str, json_lines: bool) -> int:
             elif isinstance(event, TurnInterrupted):
                 code = EXIT_INTERRUPTED
             elif isinstance(event, AgentError) and event.fatal:
-                code = EXIT_APPROVAL if event.code == "approval_needed" else EXIT_FAILED
-                if code == EXIT_APPROVAL and not json_lines:
+                needs_human = event.code in ("approval_needed", "approval_refused")
+                code = EXIT_APPROVAL if needs_human else EXIT_FAILED
+                # "approval_refused" (.codeagent/ changes): no flag allows it, so suggest none.
+                if event.code == "approval_needed" and not json_lines:
                     print(
                         "The approval policy needs a human for this call and there is no "
                         "terminal to ask; it was not run. Rerun with --full-auto or "
@@ -187,9 +212,29 @@ async def _drive(agent, task: str, json_lines: bool) -> int:
     return code
 
 
+#: Characters json.dumps leaves raw with ensure_ascii=False that a terminal may act on (C1, DEL).
+_RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
+
+
 def _json_line(data: dict) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+    line = json.dumps(scrub_structure(data), ensure_ascii=False, default=str)
+    # They can only occur inside JSON strings, where \uXXXX is the same character.
+    line = _RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+    sys.stdout.write(line + "\n")
     sys.stdout.flush()
+
+
+def untrusted_message(pending: RepoConfig) -> str:
+    """Why ``exec`` will not start: the repository config settings that wait for trust."""
+    lines = "\n".join(f"    {line}" for line in pending.describe())
+    return display_text(
+        f"this repository's config file {pending.path} sets settings that need your trust:\n"
+        f"{lines}\n"
+        "They change what codeagent may do or where your data and API key go, and anyone who "
+        "can write to the repository (the model included) can change them. Nothing was run. "
+        "Check the file, then rerun with --trust to apply them, or remove them from the file "
+        "(`codeagent` in this repository asks once and remembers the answer for this content)."
+    )
 
 
 def _split_task(words: list[str]) -> tuple[bool, list[str]]:
@@ -230,10 +275,15 @@ def run(args: argparse.Namespace) -> int:
     if not task:
         print("codeagent exec: no task given (pass it as an argument or on stdin)", file=sys.stderr)
         return EXIT_USAGE
+    overrides = overrides_from_args(args)
     try:
-        settings = load_settings(root, overrides_from_args(args))
+        pending = untrusted_repo_settings(root, overrides)
+        if pending is not None and not args.trust:
+            print(f"codeagent exec: {untrusted_message(pending)}", file=sys.stderr)
+            return EXIT_USAGE
+        settings = load_settings(root, overrides, trust_repo=True if args.trust else None)
     except ConfigError as exc:
-        print(f"codeagent exec: {exc}", file=sys.stderr)
+        print(f"codeagent exec: {display_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     approver = ExecApprover(interactive, settings.approval_policy)
     try:
@@ -242,7 +292,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             agent = Agent(settings, root, approver, cwd=directory.resolve())
     except (WorkspaceError, InstructionsError, SessionError, ValueError, OSError) as exc:
-        print(f"codeagent exec: {exc}", file=sys.stderr)
+        print(f"codeagent exec: {display_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     try:
         return asyncio.run(_drive(agent, task, args.json))
@@ -251,4 +301,4 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
 
 
-__all__ = ["ExecApprover", "configure", "find_root", "run"]
+__all__ = ["ExecApprover", "configure", "find_root", "run", "untrusted_message"]

@@ -15,6 +15,7 @@ from codeagent.config import (
     load_settings,
     overrides_from_args,
 )
+from codeagent.responses.catalog import DEFAULT_MODEL
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +40,7 @@ def write(path: Path, text: str) -> Path:
 
 def test_defaults(tmp_path: Path) -> None:
     s = load_settings(tmp_path, {})
-    assert s.model == "gpt-5.1-codex"
+    assert s.model == DEFAULT_MODEL
     assert s.store is False
     assert s.approval_policy is Policy.ASK
     assert s.transport == "auto"
@@ -53,12 +54,15 @@ def test_each_layer_overrides_the_one_below(
     write(isolated_env / "config.toml", 'model = "user"\ntheme = "light"\nsandbox = "none"\n')
     repo = tmp_path / "repo"
     write(repo / ".codeagent" / "config.toml", 'model = "repo"\nsandbox = "bwrap"\nstore = true\n')
+    # store = true sends data to be retained: it waits for trust (tests/test_repo_trust.py)
     s = load_settings(repo, {})
+    assert (s.model, s.theme, s.sandbox, s.store) == ("repo", "light", "bwrap", False)
+    s = load_settings(repo, {}, trust_repo=True)
     assert (s.model, s.theme, s.sandbox, s.store) == ("repo", "light", "bwrap", True)
 
     monkeypatch.setenv("CODEAGENT_MODEL", "env")
     monkeypatch.setenv("CODEAGENT_STORE", "false")
-    s = load_settings(repo, {})
+    s = load_settings(repo, {}, trust_repo=True)
     assert (s.model, s.sandbox, s.store) == ("env", "bwrap", False)
 
     s = load_settings(repo, {"model": "flag", "sandbox": None})
@@ -118,8 +122,8 @@ def test_broken_toml_and_unknown_keys(tmp_path: Path, isolated_env: Path) -> Non
 
 
 def test_hyphenated_keys_are_accepted(tmp_path: Path) -> None:
-    write(tmp_path / ".codeagent" / "config.toml", 'approval-policy = "auto-edit"\n')
-    assert load_settings(tmp_path, {}).approval_policy is Policy.AUTO_EDIT
+    write(tmp_path / ".codeagent" / "config.toml", 'approval-policy = "read-only"\n')
+    assert load_settings(tmp_path, {}).approval_policy is Policy.READ_ONLY
 
 
 def test_cli_flags_become_overrides(tmp_path: Path) -> None:
