@@ -7,10 +7,12 @@ still holds that response -- with ``store=true`` because it is persisted, with `
 only while the WebSocket it was made on is still the live one. Otherwise the call sends the whole
 history without ``previous_response_id`` (always so over HTTP with ``store=false``).
 
-Recovery: ``previous_response_not_found`` resends the call once with the full input; a dropped or
-expired connection, an idle stream, a rate limit or a server error is retried with backoff on a
-fresh connection. A partially streamed response is never recorded: the caller gets a
-``ConversationNotice(restart=True)`` and the call starts again.
+Recovery: ``previous_response_not_found`` resends the call once with the full input; a dropped,
+expired or corrupt connection, an idle stream, a rate limit or a server error is retried with
+backoff on a fresh connection (``recovery.RetryPolicy``); the transport may continue over HTTP
+meanwhile. A partially streamed response is never recorded: the caller gets a
+``ConversationNotice(restart=True)`` and the call starts again. Event types the client does not
+know are logged and not passed on.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -26,9 +29,15 @@ from typing import Any
 from codeagent.agent.call_attempt import Attempt
 from codeagent.agent.chain import Chain
 from codeagent.agent.events import TurnMetrics
-from codeagent.agent.recovery import RetryPolicy, notice_category, recovery_name
+from codeagent.agent.recovery import (
+    RetryPolicy,
+    notice_category,
+    recovery_name,
+    retry_text,
+    silent_retry,
+)
 from codeagent.responses.errors import PreviousResponseNotFound, ResponsesError
-from codeagent.responses.events import ServerEvent
+from codeagent.responses.events import ServerEvent, UnknownEvent
 from codeagent.responses.requests import (
     build_body,
     encode_json,
@@ -50,6 +59,7 @@ SETTINGS_FIELDS = (
 )
 
 ENCRYPTED_REASONING = "reasoning.encrypted_content"
+LOG = logging.getLogger("codeagent.agent")
 
 
 @dataclass(frozen=True)
@@ -57,12 +67,15 @@ class ConversationNotice:
     """Something the user should hear about while a call runs (a reconnect, a fallback, a resend).
 
     ``restart=True`` means: discard anything streamed so far for this call; it starts again.
-    ``category`` is one of ``reconnect``, ``fallback``, ``recovery``, ``warning``.
+    ``category`` is one of ``reconnect``, ``fallback``, ``restored``, ``recovery``, ``warning``.
+    ``silent=True``: not worth telling the user (the first quick retry of a dropped socket);
+    a UI acts on ``restart`` but shows no message.
     """
 
     category: str
     text: str
     restart: bool = False
+    silent: bool = False
 
 
 @dataclass
@@ -87,7 +100,7 @@ class Conversation:
         include: list[str] | None = None,
         context_management: list[dict[str, Any]] | None = None,
         extra: dict[str, Any] | None = None,
-        max_retries: int = 4,
+        max_retries: int = 5,
         retry_base_delay: float = 0.5,
         retry_max_delay: float = 8.0,
     ):
@@ -109,7 +122,6 @@ class Conversation:
         # id(item) -> (item, encoded size): the full-resend size without re-encoding the
         # whole history every call. Items are treated as immutable once added.
         self._sizes: dict[int, tuple[dict[str, Any], int]] = {}
-        self._fallback_reported = False
         self._running = False
 
     # ------------------------------------------------------------------ history
@@ -198,9 +210,8 @@ class Conversation:
         force_full = False
         while True:
             await self.transport.ensure_fresh()
-            notice = self._fallback_notice()
-            if notice is not None:
-                recoveries.append("fallback")
+            for notice in self._transport_notices():
+                recoveries.append(notice.category)
                 yield notice
             plan = self._plan(force_full)
             attempt = Attempt()
@@ -208,6 +219,9 @@ class Conversation:
                 events = self.transport.stream(plan.body)
                 async with contextlib.aclosing(events):
                     async for event in events:
+                        if isinstance(event, UnknownEvent):
+                            LOG.info("skipped a server event of unknown type %r", event.type)
+                            continue
                         attempt.observe(event)
                         yield event
                 bytes_sent += self.transport.last_bytes_sent
@@ -230,17 +244,23 @@ class Conversation:
                 delay = self.retry.delay(exc, retries)
                 if delay is None:
                     raise
+                if self.transport.fell_back and self.transport.last_transport == "websocket":
+                    delay = 0.0  # it just switched to HTTP: nothing to wait out
                 retries += 1
                 recoveries.append(recovery_name(exc))
                 yield ConversationNotice(
                     notice_category(exc),
-                    f"{exc.message} Retrying in {delay:.1f} s (attempt {retries + 1}).",
+                    retry_text(exc, delay, retries + 1),
                     restart=attempt.streamed,
+                    silent=silent_retry(exc, retries - 1),
                 )
-                await asyncio.sleep(delay)
+                if delay:
+                    await asyncio.sleep(delay)
                 # A failed continuation evicts the cached parent; without store it must go full.
                 force_full = not self.store
                 continue
+            for notice in self._transport_notices():  # e.g. WebSocket is back
+                yield notice
             self._record(attempt, plan, started, bytes_sent, recoveries)
             return
 
@@ -271,12 +291,9 @@ class Conversation:
             size += cached[1]
         return size + max(len(self.items) - 1, 0)
 
-    def _fallback_notice(self) -> ConversationNotice | None:
-        if self.transport.fell_back and not self._fallback_reported:
-            self._fallback_reported = True
-            reason = self.transport.fallback_reason or "Falling back from WebSocket to HTTP."
-            return ConversationNotice("fallback", reason, restart=False)
-        return None
+    def _transport_notices(self) -> list[ConversationNotice]:
+        """The transport's changes (fallback to HTTP, WebSocket back) as notices."""
+        return [ConversationNotice(n.kind, n.text) for n in self.transport.take_notices()]
 
     def _record(
         self,
@@ -302,7 +319,7 @@ class Conversation:
         )
         usage = response.usage
         self.last_metrics = TurnMetrics(
-            transport=self.transport.active,
+            transport=self.transport.last_transport,
             chained=plan.chained,
             bytes_sent=bytes_sent,
             bytes_full_resend=plan.full_size,

@@ -11,6 +11,7 @@ from codeagent.responses.errors import (
     IdleTimeout,
     RateLimited,
     ResponsesError,
+    StreamCorrupted,
 )
 
 #: A server-suggested wait longer than this is not waited out; the error goes to the user.
@@ -19,9 +20,11 @@ MAX_RETRY_AFTER = 120.0
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff, honouring a rate limit's suggested delay."""
+    """Exponential backoff, honouring a rate limit's suggested delay. The first retry after a
+    lost connection (dropped, corrupt, at its lifetime limit, or silent for the idle timeout) is
+    immediate: a new socket is all it needs, and the wait so far was already long enough."""
 
-    max_retries: int = 4
+    max_retries: int = 5
     base_delay: float = 0.5
     max_delay: float = 8.0
 
@@ -31,8 +34,10 @@ class RetryPolicy:
             return None
         if isinstance(exc, RateLimited) and exc.retry_after is not None:
             return exc.retry_after if exc.retry_after <= MAX_RETRY_AFTER else None
-        if isinstance(exc, ConnectionLimitReached) and retries == 0:
-            return 0.0  # a known, clean end of the socket's life: reconnect at once
+        if retries == 0 and isinstance(
+            exc, ConnectionClosed | ConnectionLimitReached | IdleTimeout
+        ):
+            return 0.0
         return min(self.base_delay * 2**retries, self.max_delay)
 
 
@@ -40,6 +45,8 @@ def recovery_name(exc: ResponsesError) -> str:
     """The name of the recovery taken after ``exc``, as reported in ``TurnMetrics``."""
     if isinstance(exc, ConnectionLimitReached):
         return "connection_limit"
+    if isinstance(exc, StreamCorrupted):
+        return "corrupt_stream"
     if isinstance(exc, ConnectionClosed):
         return "reconnect"
     if isinstance(exc, IdleTimeout):
@@ -54,3 +61,20 @@ def notice_category(exc: ResponsesError) -> str:
     if isinstance(exc, (ConnectionClosed, ConnectionLimitReached, IdleTimeout)):
         return "reconnect"
     return "recovery"
+
+
+def silent_retry(exc: ResponsesError, retries: int) -> bool:
+    """Whether the retry numbered ``retries`` (0 = first) after ``exc`` goes untold: only the
+    first after a dropped socket or its lifetime limit (a corrupt stream is always told)."""
+    if retries != 0 or isinstance(exc, StreamCorrupted):
+        return False
+    return isinstance(exc, ConnectionClosed | ConnectionLimitReached)
+
+
+def retry_text(exc: ResponsesError, delay: float, attempt: int) -> str:
+    """The notice for a retry: what happened, and when the next attempt comes."""
+    what = exc.message
+    if isinstance(exc, StreamCorrupted):
+        what += " The partial response was discarded."
+    when = "now" if delay <= 0 else f"in {delay:.1f} s"
+    return f"{what} Retrying {when} (attempt {attempt})."

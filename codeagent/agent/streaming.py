@@ -62,9 +62,13 @@ class StreamMapper:
             events += [ReasoningDone(item_id, "") for item_id in sorted(self._open_reasoning)]
             self._open_text.clear()
             self._open_reasoning.clear()
+        if notice.silent:
+            return events  # the partial text is dropped, but there is nothing to tell
         events.append(Notice(category, notice.text))  # type: ignore[arg-type]
-        if category == "fallback":
+        if notice.category == "fallback":
             events.append(TransportState("http-fallback"))
+        elif notice.category == "restored":
+            events.append(TransportState("connected"))
         elif category == "reconnect":
             events.append(TransportState("reconnecting"))
         return events

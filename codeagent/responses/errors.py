@@ -6,6 +6,29 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from codeagent.sanitize import scrub_secrets
+
+__all__ = [
+    "AuthenticationError",
+    "ConnectionClosed",
+    "ConnectionLimitReached",
+    "HandshakeFailed",
+    "IdleTimeout",
+    "PermissionDenied",
+    "PreviousResponseNotFound",
+    "QuotaExceeded",
+    "RateLimited",
+    "RequestRejected",
+    "ResponsesError",
+    "ServerError",
+    "StreamCorrupted",
+    "WebSocketUnavailable",
+    "WireFormatError",
+    "error_from_payload",
+    "error_from_wire",
+    "retry_after_from",
+]
+
 
 class ResponsesError(Exception):
     """Base of every error the wire layer raises."""
@@ -14,6 +37,7 @@ class ResponsesError(Exception):
     retryable: bool = False
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        message = scrub_secrets(message)  # a server may echo the key (a 401's text, a raw frame)
         super().__init__(message)
         self.message = message
         self.code = code
@@ -37,7 +61,16 @@ class ConnectionLimitReached(ResponsesError):
 
 
 class AuthenticationError(ResponsesError):
-    """The API key was missing or refused (HTTP 401/403)."""
+    """The API key was missing or refused (HTTP 401, ``invalid_api_key``)."""
+
+
+class PermissionDenied(ResponsesError):
+    """HTTP 403 on a request: the key is valid but may not do this (model, project, region)."""
+
+
+class QuotaExceeded(ResponsesError):
+    """``insufficient_quota``: the account has no credit or plan quota left. Not retried: it
+    does not clear up by waiting, unlike a rate limit."""
 
 
 class RateLimited(ResponsesError):
@@ -61,9 +94,24 @@ class RequestRejected(ResponsesError):
 
 
 class ConnectionClosed(ResponsesError):
-    """The socket closed or dropped, possibly mid-stream."""
+    """The socket closed or dropped, possibly mid-stream. ``close_code`` is the WebSocket close
+    code when the server sent one (1009: frame too big, 1008: policy), ``early`` is True when
+    the socket ended before any event arrived on it (e.g. closed right after the upgrade)."""
 
     retryable = True
+
+    def __init__(
+        self, message: str, *, close_code: int | None = None, early: bool = False, **kw: Any
+    ):
+        super().__init__(message, **kw)
+        self.close_code = close_code
+        self.early = early
+
+
+class StreamCorrupted(ConnectionClosed):
+    """A frame of a streaming response was not valid JSON (a proxy's HTML page, a truncated
+    frame): the rest of that stream cannot be trusted, so it is dropped like a cut connection
+    and the call is made again on a new one."""
 
 
 class IdleTimeout(ResponsesError):
@@ -105,6 +153,55 @@ def retry_after_from(message: str = "", headers: Mapping[str, Any] | None = None
     return None
 
 
+#: Error codes that mean the account is out of credit or plan quota (fatal, not a rate limit).
+QUOTA_CODES = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return max(0.0, number) if number == number and number != float("inf") else None
+
+
+def error_from_wire(
+    status: int | None,
+    payload: Mapping[str, Any] | None,
+    headers: Mapping[str, Any] | None = None,
+) -> ResponsesError:
+    """The typed error for any error the API sends, in any of its shapes: a WebSocket ``error``
+    event (``{"status", "error": {code, message, headers?}}``), a flat SSE error event
+    (``{"code", "message"}``) or an HTTP error body (``{"error": {...}}``). The retry delay is
+    read from, in order: a numeric ``retry_after`` (top level or in ``error``), the transport's
+    ``headers``, ``headers`` nested in the payload or its ``error``, the message text."""
+    payload = dict(payload or {})
+    nested = payload.get("error")
+    if isinstance(nested, Mapping):
+        error = dict(nested)
+    else:
+        error = {k: payload[k] for k in ("code", "message", "type", "param") if k in payload}
+    if status is None and isinstance(payload.get("status"), int):
+        status = payload["status"]
+    all_headers: dict[str, Any] = {}
+    for source in (payload.get("headers"), error.get("headers"), headers):
+        if isinstance(source, Mapping):
+            all_headers.update({str(k).lower(): v for k, v in source.items()})
+    retry_after = None
+    for holder in (payload, error):
+        retry_after = _number(holder.get("retry_after"))
+        if retry_after is None and _number(holder.get("retry_after_ms")) is not None:
+            retry_after = _number(holder.get("retry_after_ms")) / 1000.0  # type: ignore[operator]
+        if retry_after is not None:
+            break
+    if retry_after is None:
+        retry_after = retry_after_from(str(error.get("message") or ""), all_headers)
+    error.pop("headers", None)
+    return error_from_payload(status, error, all_headers, retry_after=retry_after)
+
+
 def error_from_payload(
     status: int | None,
     error: Mapping[str, Any] | None,
@@ -116,9 +213,10 @@ def error_from_payload(
     ``error``) to the typed error a caller can act on. ``error`` is the ``{"code", "message",
     "type", "param"}`` object; ``status`` the HTTP(-equivalent) status when known."""
     error = dict(error or {})
-    code = error.get("code") or None
+    code = error.get("code") if isinstance(error.get("code"), str) and error.get("code") else None
     message = str(error.get("message") or "").strip()
-    all_headers = {**(error.get("headers") or {}), **(headers or {})}
+    nested = error.get("headers")
+    all_headers = {**(nested if isinstance(nested, Mapping) else {}), **(headers or {})}
     text = message or (f"HTTP {status}" if status else "unknown error")
     if code == "previous_response_not_found":
         return PreviousResponseNotFound(
@@ -128,9 +226,25 @@ def error_from_payload(
         return ConnectionLimitReached(
             f"The connection reached its lifetime limit: {text}", code=code, status=status
         )
-    if status in (401, 403) or code in ("invalid_api_key", "unauthorized"):
+    if code in QUOTA_CODES:
+        return QuotaExceeded(
+            f"Your OpenAI account has no quota left ({code}): {text} Check the plan and billing "
+            "details of the key's organization (platform.openai.com, Settings > Billing); "
+            "waiting or retrying will not help.",
+            code=code,
+            status=status,
+        )
+    if status == 401 or code in ("invalid_api_key", "unauthorized"):
         return AuthenticationError(
             f"The API key was refused ({status or code}): {text}. Check OPENAI_API_KEY.",
+            code=code,
+            status=status,
+        )
+    if status == 403:
+        return PermissionDenied(
+            f"The API refused this request (HTTP 403): {text}. The key is accepted but may not "
+            "use this model or project, or the organization is restricted; check the key's "
+            "project and model access.",
             code=code,
             status=status,
         )

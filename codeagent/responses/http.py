@@ -21,10 +21,9 @@ from codeagent.responses.errors import (
     IdleTimeout,
     ResponsesError,
     WireFormatError,
-    error_from_payload,
-    retry_after_from,
+    error_from_wire,
 )
-from codeagent.responses.events import ErrorEvent, ServerEvent, parse_event
+from codeagent.responses.events import ErrorEvent, ServerEvent, decode_event, skipped
 from codeagent.responses.requests import http_body
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -78,9 +77,13 @@ class HttpResponses:
                     async for sse in stream:
                         if not sse.data or sse.data == "[DONE]":
                             continue
-                        event = _decode(sse.data)
+                        try:
+                            event = decode_event(sse.data)  # StreamCorrupted propagates
+                        except WireFormatError as exc:
+                            skipped(exc, "HTTP")
+                            continue
                         if isinstance(event, ErrorEvent):
-                            raise _error_event(event)
+                            raise event.to_error()
                         yield event
                         if event.is_terminal:
                             await _drain(stream)
@@ -138,36 +141,12 @@ async def _drain(stream: AsyncIterator[Any]) -> None:
                 pass
 
 
-def _decode(data: str) -> ServerEvent:
-    try:
-        payload = json.loads(data)
-    except ValueError as exc:
-        raise WireFormatError(
-            f"The server sent an event that is not valid JSON ({exc}): {data[:120]!r}"
-        ) from None
-    return parse_event(payload)
-
-
-def _error_event(event: ErrorEvent) -> ResponsesError:
-    extra = event.model_extra or {}
-    headers = extra.get("headers") if isinstance(extra.get("headers"), dict) else None
-    retry_after = extra.get("retry_after")
-    return error_from_payload(
-        event.status,
-        event.body.wire(),
-        headers,
-        retry_after=float(retry_after) if isinstance(retry_after, (int, float)) else None,
-    )
-
-
 def _http_error(response: httpx.Response) -> ResponsesError:
-    error: dict[str, Any] = {}
+    """The typed error of an HTTP error answer (JSON error body or anything else)."""
     try:
         data = response.json()
-        if isinstance(data, dict) and isinstance(data.get("error"), dict):
-            error = data["error"]
     except ValueError:
-        error = {"message": response.text[:200]}
-    headers = dict(response.headers)
-    retry_after = retry_after_from(str(error.get("message", "")), headers)
-    return error_from_payload(response.status_code, error, headers, retry_after=retry_after)
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("error"), dict):
+        data = {"error": {"message": response.text[:200].strip()}}
+    return error_from_wire(response.status_code, data, dict(response.headers))

@@ -1,20 +1,29 @@
 """The transport a conversation talks through: WebSocket mode, HTTP/SSE, or ``auto``.
 
-``auto`` uses WebSocket and falls back to HTTP for the rest of the session after the server
-refuses the upgrade (HTTP 426, or no WebSocket endpoint) or after repeated handshake failures;
-``fell_back`` and ``fallback_reason`` report it. The WebSocket connection is opened lazily,
-reopened after it drops, and rotated at a turn boundary (``ensure_fresh``) before it reaches the
-server's lifetime limit.
+``auto`` uses WebSocket and falls back to HTTP when the server refuses the upgrade (HTTP 426,
+no WebSocket endpoint, repeated handshake failures), refuses a frame as too big (close code
+1009), or the socket fails ``WS_FAILURE_BUDGET`` times in a row (dropped, closed right after the
+upgrade with 1008, corrupt frames). The fallback is not for good: at a call boundary after
+``RETURN_DELAYS`` (1, 5, then every 15 minutes) it tries WebSocket again, and once a response
+has come back over the new socket it reports that WebSocket is back. Each change is queued for
+the caller as a ``TransportNotice`` (``take_notices``). The WebSocket connection is opened
+lazily, reopened after it drops, and rotated at a turn boundary (``ensure_fresh``) before it
+reaches the server's lifetime limit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from codeagent.responses.errors import (
+    ConnectionClosed,
+    ConnectionLimitReached,
     HandshakeFailed,
     ResponsesError,
     WebSocketUnavailable,
@@ -31,6 +40,28 @@ Mode = Literal["auto", "websocket", "http"]
 #: Consecutive failed handshakes after which ``auto`` gives up on WebSocket for the session.
 HANDSHAKE_ATTEMPTS = 3
 HANDSHAKE_BACKOFF = 0.2
+#: Consecutive failed WebSocket streams after which ``auto`` continues over HTTP.
+WS_FAILURE_BUDGET = 3
+#: Seconds on HTTP before trying WebSocket again: after the first fallback, the second, ...
+#: (the last one repeats).
+RETURN_DELAYS = (60.0, 300.0, 900.0)
+#: The close code of a frame the server refused as too big (RFC 6455).
+CLOSE_TOO_BIG = 1009
+
+LOG = logging.getLogger("codeagent.responses")
+
+
+@dataclass(frozen=True)
+class TransportNotice:
+    """A change of transport the user should hear about: ``kind`` is ``fallback`` (now on
+    HTTP) or ``restored`` (back on WebSocket)."""
+
+    kind: Literal["fallback", "restored"]
+    text: str
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:g} minute{'s' if seconds != 60 else ''}"
 
 
 class Transport:
@@ -47,6 +78,7 @@ class Transport:
         beta_header: str | None = None,
         max_connection_age: float = 3600.0,
         rotate_margin: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
     ):
         if mode not in ("auto", "websocket", "http"):
             raise ValueError(f"transport mode must be auto, websocket or http, not {mode!r}")
@@ -66,6 +98,16 @@ class Transport:
         self.fallback_reason: str | None = None
         self._connect_lock = asyncio.Lock()
         self.last_bytes_sent = 0
+        #: The transport that carried (or is carrying) the last request.
+        self.last_transport: TransportName = self.active
+        # Fallback bookkeeping (see the module docstring). ``_probation``: back on a WebSocket
+        # that has not carried a response yet (one failure sends it back to HTTP quietly).
+        self._clock = clock
+        self._ws_failures = 0
+        self._fallbacks = 0
+        self._return_at: float | None = None
+        self._probation = False
+        self._notices: list[TransportNotice] = []
 
     @property
     def _http(self) -> HttpResponses:
@@ -96,8 +138,18 @@ class Transport:
 
     @property
     def fell_back(self) -> bool:
-        """True once ``auto`` mode switched to HTTP for the rest of the session."""
+        """True while ``auto`` mode has switched to HTTP (until WebSocket is tried again)."""
         return self._fell_back
+
+    @property
+    def websocket_retry_at(self) -> float | None:
+        """When (on ``clock``) a fallen-back transport tries WebSocket again; None otherwise."""
+        return self._return_at if self._fell_back else None
+
+    def take_notices(self) -> list[TransportNotice]:
+        """The transport changes since the last call, oldest first (each reported once)."""
+        notices, self._notices = self._notices, []
+        return notices
 
     @property
     def connection_id(self) -> int:
@@ -127,7 +179,10 @@ class Transport:
     async def ensure_fresh(self) -> None:
         """Call at a turn boundary: open the WebSocket if none is live, and replace it when it
         is within ``rotate_margin`` of ``max_connection_age`` or the server said it expired.
-        Does nothing over HTTP. May switch ``auto`` to HTTP (see ``fell_back``)."""
+        Over HTTP after a fallback, tries WebSocket again once its time has come. May switch
+        ``auto`` to HTTP (see ``fell_back``)."""
+        if self._fell_back and self._return_at is not None and self._clock() >= self._return_at:
+            await self._try_return()
         if self.active != "websocket":
             return
         ws = self._ws
@@ -173,9 +228,70 @@ class Transport:
                     self._fall_back(f"{failures} WebSocket handshakes failed ({exc.message})")
                     return None
 
-    def _fall_back(self, reason: str) -> None:
+    def _fall_back(self, reason: str, *, quietly: bool = False) -> None:
+        """Continue over HTTP; try WebSocket again after the next of ``RETURN_DELAYS``."""
+        delay = RETURN_DELAYS[min(self._fallbacks, len(RETURN_DELAYS) - 1)]
+        self._fallbacks += 1
         self._fell_back = True
-        self.fallback_reason = f"Falling back from WebSocket to HTTP for this session: {reason}"
+        self._probation = False
+        self._ws_failures = 0
+        self._return_at = self._clock() + delay
+        if quietly:  # the user was never told WebSocket was back
+            LOG.info("WebSocket failed again after returning (%s); HTTP for now", reason)
+            return
+        self.fallback_reason = (
+            f"Continuing over HTTP instead of WebSocket: {reason}. "
+            f"WebSocket will be tried again in {_minutes(delay)}."
+        )
+        self._notices.append(TransportNotice("fallback", self.fallback_reason))
+
+    async def _try_return(self) -> None:
+        """One handshake to see whether WebSocket works again (quiet when it does not)."""
+        self._return_at = None
+        try:
+            ws = await WebSocketConnection.open(
+                self.base_url,
+                self._api_key,
+                connection_id=self._connections_opened + 1,
+                connect_timeout=self.connect_timeout,
+                beta_header=self.beta_header,
+            )
+        except ResponsesError as exc:
+            self._fall_back(exc.message, quietly=True)
+            return
+        self._connections_opened += 1
+        self._ws = ws
+        self._fell_back = False
+        self._probation = True
+
+    def _websocket_failed(self, exc: ResponsesError, frame_bytes: int) -> None:
+        """Count a failed WebSocket stream; fall back to HTTP when the budget is spent."""
+        if self.mode != "auto" or not isinstance(exc, ConnectionClosed):
+            return
+        if isinstance(exc, ConnectionLimitReached):
+            return  # the socket's normal end of life, not a failure
+        self._ws_failures += 1
+        if exc.close_code == CLOSE_TOO_BIG:
+            # The same frame would be refused again; retrying over WebSocket cannot help.
+            self._fall_back(
+                f"the server refused a {frame_bytes:,}-byte request as too large for a "
+                "WebSocket frame (close code 1009)",
+                quietly=self._probation,
+            )
+        elif self._probation:
+            self._fall_back(exc.message, quietly=True)
+        elif self._ws_failures >= WS_FAILURE_BUDGET:
+            self._fall_back(
+                f"the WebSocket failed {self._ws_failures} times in a row ({exc.message})"
+            )
+
+    def _websocket_worked(self) -> None:
+        self._ws_failures = 0
+        if self._probation:
+            self._probation = False
+            self._notices.append(
+                TransportNotice("restored", "WebSocket works again; continuing over WebSocket.")
+            )
 
     # ------------------------------------------------------------------ requests
 
@@ -184,6 +300,7 @@ class Transport:
         terminal one. Errors are raised as the typed errors of ``responses.errors``."""
         self.last_bytes_sent = 0  # nothing sent yet (a failed connect sends nothing)
         if self.active == "websocket":
+            self.last_transport = "websocket"
             ws = self._ws
             if ws is None or ws.closed or ws.expired:
                 ws = await self._connect()
@@ -193,10 +310,16 @@ class Transport:
                 events = ws.stream(
                     frame, lane=body.get("stream_id"), idle_timeout=self.idle_timeout
                 )
-                async with contextlib.aclosing(events):
-                    async for event in events:
-                        yield event
+                try:
+                    async with contextlib.aclosing(events):
+                        async for event in events:
+                            yield event
+                except ResponsesError as exc:
+                    self._websocket_failed(exc, self.last_bytes_sent)
+                    raise
+                self._websocket_worked()
                 return
+        self.last_transport = "http"
         events = self._http.stream(body)
         try:
             async with contextlib.aclosing(events):

@@ -3,8 +3,9 @@
 A background reader task owns the socket's receive side and routes every event to the lane
 (``stream_id``; the default lane has none) whose response is streaming. Each lane runs one
 response at a time. Anything that leaves a response unfinished on the socket (an idle stream, a
-malformed frame, the consumer walking away) drops the whole connection, because the rest of
-that response's events would otherwise be read as the next turn's.
+corrupt frame, the consumer walking away) drops the whole connection, because the rest of
+that response's events would otherwise be read as the next turn's. A frame that is valid JSON
+but not a usable event is skipped and logged; so is a corrupt frame while nothing streams.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import websockets
@@ -28,11 +28,11 @@ from codeagent.responses.errors import (
     HandshakeFailed,
     IdleTimeout,
     ResponsesError,
+    StreamCorrupted,
     WebSocketUnavailable,
     WireFormatError,
-    error_from_payload,
 )
-from codeagent.responses.events import ErrorEvent, ServerEvent, parse_event
+from codeagent.responses.events import ErrorEvent, ServerEvent, decode_event, skipped
 
 #: Keepalive: ping every 20 s, give the server 20 s to answer (the websockets defaults).
 PING_INTERVAL = 20.0
@@ -90,6 +90,9 @@ class WebSocketConnection:
         #: Set when the server said this connection reached its lifetime; reconnect before use.
         self.expired = False
         self._closed = False
+        #: Why the socket ended (raised to a response started after that).
+        self._close_reason: ResponsesError | None = None
+        self._events_received = 0
         self._lanes: dict[str, asyncio.Queue[ServerEvent | ResponsesError]] = {}
         self._lane_locks: dict[str, asyncio.Lock] = {}
         self._reader = asyncio.create_task(self._read_forever(), name=f"ws-reader-{connection_id}")
@@ -158,7 +161,7 @@ class WebSocketConnection:
         lock = self._lane_locks.setdefault(key, asyncio.Lock())
         async with lock:
             if self._closed:
-                raise ConnectionClosed("The WebSocket connection is closed.")
+                raise self._close_reason or ConnectionClosed("The WebSocket connection is closed.")
             queue: asyncio.Queue[ServerEvent | ResponsesError] = asyncio.Queue()
             self._lanes[key] = queue
             finished = False
@@ -166,7 +169,9 @@ class WebSocketConnection:
                 try:
                     await self._ws.send(frame)
                 except websockets.ConnectionClosed as exc:
-                    raise ConnectionClosed(f"The WebSocket closed before sending: {exc}") from None
+                    raise self._close_reason or _closed_error(
+                        exc, early=self._events_received == 0
+                    ) from None
                 while True:
                     # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
                     # cancellation that races with an already-queued event.
@@ -184,7 +189,7 @@ class WebSocketConnection:
                         # The server ended this response with an error; the socket is fine
                         # unless the error says its lifetime is over.
                         finished = True
-                        error = _event_error(item)
+                        error = item.to_error()
                         if isinstance(error, ConnectionLimitReached):
                             self.expired = True
                         raise error
@@ -227,23 +232,29 @@ class WebSocketConnection:
         try:
             async for message in self._ws:
                 try:
-                    event = _decode(message)
-                except WireFormatError as exc:
+                    event = decode_event(message)
+                except StreamCorrupted as exc:
+                    if not self._lanes:
+                        skipped(exc, "WebSocket")  # nothing streams: nothing to distrust
+                        continue
                     # Cannot tell which response the frame belongs to: fail them all and drop
                     # the socket, since the rest of their events can no longer be trusted.
                     reason = exc
                     break
+                except WireFormatError as exc:
+                    skipped(exc, "WebSocket")
+                    continue
+                self._events_received += 1
                 self._route(event)
         except websockets.ConnectionClosed as exc:
-            reason = ConnectionClosed(
-                f"The WebSocket connection dropped (code {exc.rcvd.code if exc.rcvd else 1006})."
-            )
+            reason = _closed_error(exc, early=self._events_received == 0)
         except Exception as exc:  # a transport failure the library did not wrap
             reason = ConnectionClosed(f"The WebSocket connection failed: {exc}")
         self._closed = True
+        self._close_reason = reason
         for queue in list(self._lanes.values()):
             queue.put_nowait(reason)
-        if isinstance(reason, WireFormatError):
+        if isinstance(reason, StreamCorrupted):
             transport = getattr(self._ws, "transport", None)
             if transport is not None:
                 transport.abort()
@@ -260,31 +271,27 @@ class WebSocketConnection:
             queue.put_nowait(event)
 
 
-def _decode(message: str | bytes) -> ServerEvent:
-    if isinstance(message, bytes):
-        raise WireFormatError("The server sent a binary WebSocket frame; expected JSON text.")
-    try:
-        data: Any = json.loads(message)
-    except ValueError as exc:
-        raise WireFormatError(
-            f"The server sent a frame that is not valid JSON ({exc}): {message[:120]!r}"
-        ) from None
-    return parse_event(data)
+#: What a close code means, for the user (RFC 6455 section 7.4.1).
+_CLOSE_MEANINGS = {
+    1008: "the server closed it by policy (code 1008)",
+    1009: "the server refused a request too large for one WebSocket frame (code 1009)",
+    1011: "the server had an internal error (code 1011)",
+    1012: "the server is restarting (code 1012)",
+    1013: "the server is overloaded; try again later (code 1013)",
+}
 
 
-def _event_error(event: ErrorEvent) -> ResponsesError:
-    body = event.body.wire()
-    extra = event.model_extra or {}
-    headers = extra.get("headers") if isinstance(extra.get("headers"), dict) else None
-    retry_after = extra.get("retry_after")
-    if not isinstance(retry_after, (int, float)):
-        retry_after = (event.error.model_extra or {}).get("retry_after") if event.error else None
-    return error_from_payload(
-        event.status,
-        body,
-        headers,
-        retry_after=float(retry_after) if isinstance(retry_after, (int, float)) else None,
-    )
+def _closed_error(exc: websockets.ConnectionClosed, *, early: bool) -> ConnectionClosed:
+    """The error for a socket the peer closed or that dropped, with its close code."""
+    code = exc.rcvd.code if exc.rcvd is not None else 1006
+    meaning = _CLOSE_MEANINGS.get(code)
+    if meaning is not None:
+        text = f"The WebSocket connection ended: {meaning}."
+    elif code in (1000, 1001):
+        text = f"The server closed the WebSocket connection (code {code})."
+    else:
+        text = f"The WebSocket connection dropped (code {code})."
+    return ConnectionClosed(text, close_code=code, early=early)
 
 
 def _handshake_error(status: int, body: bytes | None) -> ResponsesError:
@@ -296,10 +303,19 @@ def _handshake_error(status: int, body: bytes | None) -> ResponsesError:
             "The server does not accept WebSocket connections (HTTP 426 Upgrade Required).",
             status=status,
         )
-    if status in (401, 403):
+    if status == 401:
         return AuthenticationError(
-            f"The API key was refused (HTTP {status}){': ' + detail if detail else ''}. "
+            f"The API key was refused (HTTP 401){': ' + detail if detail else ''}. "
             "Check OPENAI_API_KEY.",
+            status=status,
+        )
+    if status == 403:
+        # Not necessarily the key: the API also answers 403 to an upgrade when the key has
+        # too many sockets open, or WebSocket mode is not enabled for it.
+        return HandshakeFailed(
+            f"The server refused the WebSocket upgrade (HTTP 403{': ' + detail if detail else ''})."
+            " This can mean too many open connections or WebSocket mode not being available to"
+            " this key, not necessarily a wrong key.",
             status=status,
         )
     if status == 404:

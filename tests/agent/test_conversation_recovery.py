@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from codeagent.agent.conversation import Conversation, ConversationNotice
-from codeagent.responses.errors import RequestRejected, ServerError, WireFormatError
+from codeagent.responses.catalog import DEFAULT_MODEL
+from codeagent.responses.errors import RequestRejected, ServerError
 from codeagent.responses.transport import Transport
 from codeagent.server.script import Episode, Script, Step, function_call, text
 
@@ -27,7 +28,7 @@ def conversation_for(server, *, store: bool = False, **transport_kw: Any) -> Con
     transport = Transport(server.base_url, "sk-test", **transport_kw)
     return Conversation(
         transport,
-        model="m",
+        model=DEFAULT_MODEL,
         instructions="test",
         tools=[TOOL],
         store=store,
@@ -311,20 +312,25 @@ async def test_http_stream_cut_is_retried(make_server, closing):
     assert_consistent(conv, 1)
 
 
-async def test_malformed_frame_is_reported_and_the_conversation_stays_usable(make_server, closing):
+@pytest.mark.parametrize("mode", ["websocket", "http"])
+async def test_a_non_json_frame_mid_stream_is_recovered_like_a_drop_and_said(
+    make_server, closing, mode
+):
     server = make_server(script=script())
-    conv = conversation_for(server)
+    conv = conversation_for(server, mode=mode)
     closing(conv)
     conv.add_user_message("go")
     await call(conv)
     conv.add_items(outputs_for(conv.last_output))
-    before = list(conv.items)
-    server.faults.send_raw("<html>proxy error</html>")
-    with pytest.raises(WireFormatError, match="not valid JSON"):
-        await call(conv)
-    assert conv.items == before
-    await call(conv)
-    assert "previous_response_id" not in creates(server)[-1].payload
+    server.faults.malformed_frame(at_event=3, text="<html>proxy error</html>")
+    seen = await call(conv)
+    notices = [s for s in seen if isinstance(s, ConversationNotice)]
+    assert len(notices) == 1 and notices[0].restart and not notices[0].silent
+    assert "not a JSON event" in notices[0].text and "discarded" in notices[0].text
+    assert conv.last_metrics.recoveries == ("corrupt_stream",)
+    if mode == "websocket":
+        assert conv.transport.connections_opened == 2  # a new socket
+        assert "previous_response_id" not in creates(server)[-1].payload  # store=false: full
     assert_consistent(conv, 2)
 
 

@@ -10,6 +10,7 @@ import ssl
 import pytest
 import trustme
 
+from codeagent.responses.catalog import DEFAULT_MODEL
 from codeagent.responses.transport import Transport
 
 
@@ -31,7 +32,7 @@ async def test_a_ca_from_ssl_cert_file_is_trusted_on_loopback(tls_server, mode):
         events = [
             e
             async for e in transport.stream(
-                {"model": "m", "input": "hello over TLS", "store": False}
+                {"model": DEFAULT_MODEL, "input": "hello over TLS", "store": False}
             )
         ]
     finally:
@@ -49,7 +50,9 @@ async def test_an_untrusted_certificate_is_refused_with_a_clear_error(make_serve
     transport = Transport(server.base_url, "sk-test", mode="http")
     try:
         with pytest.raises(Exception) as caught:
-            async for _ in transport.stream({"model": "m", "input": "hi", "store": False}):
+            async for _ in transport.stream(
+                {"model": DEFAULT_MODEL, "input": "hi", "store": False}
+            ):
                 pass
     finally:
         await transport.close()

@@ -9,11 +9,12 @@ import logging
 
 import pytest
 
+from codeagent.responses.catalog import DEFAULT_MODEL
 from codeagent.responses.errors import (
     AuthenticationError,
     RateLimited,
+    StreamCorrupted,
     WebSocketUnavailable,
-    WireFormatError,
 )
 from codeagent.responses.events import ResponseCompleted, UnknownEvent
 from codeagent.responses.transport import Transport
@@ -24,7 +25,7 @@ SECRET = "sk-secret-do-not-leak-123"
 
 def body(text: str = "hello", **extra) -> dict:
     return {
-        "model": "m",
+        "model": DEFAULT_MODEL,
         "store": False,
         "input": [
             {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
@@ -100,28 +101,38 @@ async def test_the_right_key_is_sent_as_bearer(make_server):
 
 
 @pytest.mark.parametrize("mode", ["websocket", "http"])
-async def test_malformed_json_frame_is_a_clear_wire_format_error(responses_server, mode):
+async def test_a_non_json_frame_mid_stream_is_a_corrupt_stream_in_plain_words(
+    responses_server, mode
+):
     transport = Transport(responses_server.base_url, "sk-test", mode=mode)
     try:
-        responses_server.faults.send_raw("{this is not json")
-        with pytest.raises(WireFormatError, match="not valid JSON"):
+        responses_server.faults.malformed_frame(at_event=2, text="<html>502 Bad Gateway</html>")
+        with pytest.raises(StreamCorrupted, match="not a JSON event") as info:
             await collect(transport, body())
+        assert "<html>502" in info.value.message  # the user sees what arrived
         # The transport recovers: the next request works (on a fresh socket for WebSocket).
         events = await collect(transport, body("again"))
     finally:
         await transport.close()
     assert isinstance(events[-1], ResponseCompleted)
+    if mode == "websocket":
+        assert transport.connections_opened == 2
 
 
-async def test_known_event_missing_a_field_names_the_field(responses_server):
-    transport = Transport(responses_server.base_url, "sk-test", mode="websocket")
+@pytest.mark.parametrize("mode", ["websocket", "http"])
+async def test_known_event_missing_a_field_is_skipped_and_logged(responses_server, mode, caplog):
+    caplog.set_level(logging.INFO, logger="codeagent.responses")
+    transport = Transport(responses_server.base_url, "sk-test", mode=mode)
     try:
         responses_server.faults.send_raw(json.dumps({"type": "response.output_text.delta"}))
-        with pytest.raises(WireFormatError, match="delta") as info:
-            await collect(transport, body())
+        events = await collect(transport, body())
+        again = await collect(transport, body("again"))
     finally:
         await transport.close()
-    assert "response.output_text.delta" in str(info.value)
+    assert isinstance(events[-1], ResponseCompleted) and isinstance(again[-1], ResponseCompleted)
+    assert "response.output_text.delta" in caplog.text and "delta" in caplog.text
+    if mode == "websocket":
+        assert transport.connections_opened == 1  # not fatal to the socket
 
 
 @pytest.mark.parametrize("mode", ["websocket", "http"])
