@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TextIO
 
 import platformdirs
-
-from codeagent.sanitize import terminal_safe
 
 APP_NAME = "codeagent"
 STORE_NAME = "trusted-repos.json"
@@ -77,27 +73,4 @@ def forget(root: Path) -> None:
         path.write_text(json.dumps({"repositories": repos}, indent=2), encoding="utf-8")
 
 
-def ask_on_terminal(
-    config_path: Path,
-    lines: list[str],
-    *,
-    stdin: TextIO | None = None,
-    stream: TextIO | None = None,
-) -> bool:
-    """Show what the repository's config file sets that needs trust and ask once (default no)."""
-    stdin = stdin or sys.stdin
-    stream = stream or sys.stderr
-    shown = "\n".join(f"    {terminal_safe(line)}" for line in lines)
-    print(
-        f"This repository's config file {terminal_safe(str(config_path))} sets:\n\n{shown}\n\n"
-        "These settings change what codeagent may do or where your data and API key go.\n"
-        "Anyone who can write to the repository (including the model) can change this file;\n"
-        "trust lasts until the file changes.",
-        file=stream,
-    )
-    print("Apply them? [y]es / [N]o (ignore them this time): ", end="", file=stream, flush=True)
-    answer = stdin.readline().strip().lower()
-    return answer in ("y", "yes")
-
-
-__all__ = ["ask_on_terminal", "forget", "is_trusted", "store_path", "trust"]
+__all__ = ["forget", "is_trusted", "store_path", "trust"]

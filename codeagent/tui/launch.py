@@ -67,6 +67,11 @@ def run(args: argparse.Namespace) -> int:
         return _run_demo(args)
     root = (args.cwd or Path.cwd()).resolve()
     try:
+        from codeagent.config import overrides_from_args
+        from codeagent.trust_prompt import settle_repo_trust
+
+        # Before the app takes the terminal: the repository's config settings that need trust.
+        ignored = settle_repo_trust(root, overrides_from_args(args))
         settings = _settings(args, root, {})
     except ConfigError as error:
         print(f"codeagent: {error}", file=sys.stderr)
@@ -83,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             print("codeagent: no session to resume in this repository.", file=sys.stderr)
             return 2
         session_id = sessions[0].id
-    return _run_app(settings, root, session_id=session_id)
+    return _run_app(settings, root, session_id=session_id, banner=ignored)
 
 
 def _run_app(settings, root: Path, *, session_id: str | None = None, banner: str = "") -> int:
