@@ -1,5 +1,5 @@
-"""Building an agent's parts from ``Settings``: the transport, the tool list, the request's
-reasoning field, the sandbox and the checkpoints."""
+"""Building an agent's parts from ``Settings``: the transport, the request fields of the
+conversation (tools, reasoning, compaction, cache key), the sandbox and the checkpoints."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from codeagent.agent.tools.plan import UPDATE_PLAN_TOOL
 from codeagent.agent.tools.sandbox import detect_sandbox
 from codeagent.agent.tools.shell import SHELL_FUNCTION_TOOL, SHELL_TOOL
 from codeagent.config import Settings, user_config_path
+from codeagent.responses.catalog import MIN_COMPACT_THRESHOLD
 from codeagent.responses.transport import Transport
 from codeagent.workspace.git import GitWorkspace, NoCheckpoints, open_workspace
 
@@ -33,10 +34,48 @@ def user_instructions(settings: Settings) -> Path | None:
 
 
 def reasoning_param(settings: Settings) -> dict[str, Any] | None:
-    """The request's ``reasoning`` field (None leaves the model's default)."""
-    if settings.reasoning_effort is None:
+    """The request's ``reasoning`` field: the configured effort, and summaries whenever the
+    model reasons (so the user sees what it thinks). None for a model the catalog does not
+    know and no effort set, or a model that does not reason: the server's default then."""
+    effort = settings.reasoning_effort
+    if effort == "none":
+        return {"effort": "none"}  # no reasoning, so no summary to ask for
+    if effort is not None:
+        return {"effort": effort, "summary": "auto"}
+    entry = settings.catalog().get(settings.model)
+    if entry is not None and entry.reasons:
+        return {"summary": "auto"}
+    return None
+
+
+def context_management(settings: Settings) -> list[dict[str, Any]] | None:
+    """Server-side compaction: ``compact_threshold`` when set, else 80% of the model's context
+    window from the catalog (None when compaction is off or the window is unknown)."""
+    if not settings.compaction:
         return None
-    return {"effort": settings.reasoning_effort, "summary": "auto"}
+    threshold = settings.compact_threshold
+    if threshold is None:
+        entry = settings.catalog().get(settings.model)
+        if entry is None:
+            return None
+        threshold = entry.compact_threshold()
+    # The API refuses a threshold below 1000; a smaller one still triggers the client's own
+    # compaction before a turn (Agent._maybe_compact).
+    return [{"type": "compaction", "compact_threshold": max(threshold, MIN_COMPACT_THRESHOLD)}]
+
+
+def conversation_options(settings: Settings, session_id: str) -> dict[str, Any]:
+    """The ``Conversation`` keyword arguments for ``settings`` (all but the transport and the
+    instructions). ``prompt_cache_key`` is the session id: one cache key per session, like Codex
+    sends its conversation id, so the server routes the session's calls to the same cache."""
+    return {
+        "model": settings.model,
+        "tools": tool_specs(settings.function_tools),
+        "store": settings.store,
+        "reasoning": reasoning_param(settings),
+        "context_management": context_management(settings),
+        "extra": {"prompt_cache_key": session_id},
+    }
 
 
 def make_transport(settings: Settings) -> Transport:
@@ -66,6 +105,8 @@ def make_checkpoints(
 
 
 __all__ = [
+    "context_management",
+    "conversation_options",
     "make_checkpoints",
     "make_sandbox",
     "make_transport",

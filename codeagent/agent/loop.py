@@ -18,11 +18,10 @@ from typing import Any
 
 from codeagent.agent.approvals import Approver, Policy
 from codeagent.agent.assembly import (
+    conversation_options,
     make_checkpoints,
     make_sandbox,
     make_transport,
-    reasoning_param,
-    tool_specs,
     user_instructions,
 )
 from codeagent.agent.conversation import Conversation
@@ -96,11 +95,8 @@ class Agent:
         self.transport = make_transport(settings)
         self.conversation = Conversation(
             self.transport,
-            model=settings.model,
             instructions=instructions,
-            tools=tool_specs(settings.function_tools),
-            store=settings.store,
-            reasoning=reasoning_param(settings),
+            **conversation_options(settings, self.session.id),
         )
         self.runner = ToolRunner(
             self.root,
@@ -140,6 +136,7 @@ class Agent:
             agent.conversation.update_settings(
                 model=current.model, instructions=current.instructions, tools=current.tools,
                 store=current.store, reasoning=current.reasoning,
+                context_management=current.context_management,
             )  # fmt: skip
         return agent
 
@@ -339,6 +336,9 @@ class Agent:
         key = self.settings.api_key.get_secret_value() if self.settings.api_key else None
         self.session.redact(key)
         self.conversation.reset()
+        self.conversation.update_settings(
+            extra={**self.conversation.extra, "prompt_cache_key": self.session.id}
+        )
         self.rules.grants = SessionGrants()
         self._executed.clear()
         self._transcript = []

@@ -31,7 +31,8 @@ MAX_OUTPUT_LIMIT = 1 << 20
 _READ_CHUNK = 65_536
 _SECRET_NAME = re.compile(r"API_KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
 
-SHELL_TOOL: dict = {"type": "shell"}
+#: ``environment: local``: the commands run on the user's machine (the Agents SDK sends the same).
+SHELL_TOOL: dict = {"type": "shell", "environment": {"type": "local"}}
 
 SHELL_FUNCTION_TOOL: dict = {
     "type": "function",
