@@ -32,7 +32,7 @@ class RetryPolicy:
         """Seconds to wait before retrying after ``exc``, or ``None`` to give up."""
         if not exc.retryable or retries >= self.max_retries:
             return None
-        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+        if exc.retry_after is not None:  # 429 and 5xx: the server says when
             return exc.retry_after if exc.retry_after <= MAX_RETRY_AFTER else None
         if retries == 0 and isinstance(
             exc, ConnectionClosed | ConnectionLimitReached | IdleTimeout

@@ -36,12 +36,21 @@ class ResponsesError(Exception):
     #: Whether retrying the same turn (possibly on a new connection) can succeed.
     retryable: bool = False
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ):
         message = scrub_secrets(message)  # a server may echo the key (a 401's text, a raw frame)
         super().__init__(message)
         self.message = message
         self.code = code
         self.status = status
+        #: The server's suggested wait before a retry (429 and 5xx), in seconds.
+        self.retry_after = retry_after
 
 
 class WireFormatError(ResponsesError):
@@ -77,10 +86,6 @@ class RateLimited(ResponsesError):
     """HTTP 429 or ``rate_limit_exceeded``; ``retry_after`` is the server's suggested delay."""
 
     retryable = True
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw):
-        super().__init__(message, **kw)
-        self.retry_after = retry_after
 
 
 class ServerError(ResponsesError):
@@ -257,5 +262,6 @@ def error_from_payload(
             status=status or 429,
         )
     if (status is not None and status >= 500) or code in ("server_error", "internal_error"):
-        return ServerError(f"Server error: {text}", code=code, status=status)
+        delay = retry_after if retry_after is not None else retry_after_from("", all_headers)
+        return ServerError(f"Server error: {text}", code=code, status=status, retry_after=delay)
     return RequestRejected(f"Request rejected: {text}", code=code, status=status)
