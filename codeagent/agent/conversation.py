@@ -13,6 +13,11 @@ backoff on a fresh connection (``recovery.RetryPolicy``); the transport may cont
 meanwhile. A partially streamed response is never recorded: the caller gets a
 ``ConversationNotice(restart=True)`` and the call starts again. Event types the client does not
 know are logged and not passed on.
+
+Context overflow: a call refused with ``context_length_exceeded`` compacts the history with the
+standalone endpoint and is made once more; a second overflow is reported with what was tried.
+What is sent never holds a tool call without its output or an output without its call
+(``requests.paired_input``).
 """
 
 from __future__ import annotations
@@ -36,11 +41,13 @@ from codeagent.agent.recovery import (
     retry_text,
     silent_retry,
 )
-from codeagent.responses.errors import PreviousResponseNotFound, ResponsesError
+from codeagent.agent.tool_calls import unanswered_outputs
+from codeagent.responses.errors import PreviousResponseNotFound, RequestRejected, ResponsesError
 from codeagent.responses.events import ServerEvent, UnknownEvent
 from codeagent.responses.requests import (
     build_body,
     encode_json,
+    paired_input,
     replay_item,
     settings_signature,
 )
@@ -59,6 +66,9 @@ SETTINGS_FIELDS = (
 )
 
 ENCRYPTED_REASONING = "reasoning.encrypted_content"
+CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
+#: The output given to a tool call that reaches a model call without one (never sent unpaired).
+NO_OUTPUT_NOTE = "not run: no result was recorded for this call"
 LOG = logging.getLogger("codeagent.agent")
 
 
@@ -197,10 +207,46 @@ class Conversation:
             raise ValueError("the conversation has no input to send")
         self._running = True
         try:
-            async for out in self._run():
-                yield out
+            self.add_items(unanswered_outputs(self.items, NO_OUTPUT_NOTE))
+            try:
+                async for out in self._run():
+                    yield out
+            except ResponsesError as exc:
+                if exc.code != CONTEXT_LENGTH_EXCEEDED:
+                    raise
+                async for out in self._compact_and_retry():
+                    yield out
         finally:
             self._running = False
+
+    async def _compact_and_retry(self) -> AsyncIterator[ServerEvent | ConversationNotice]:
+        """After ``context_length_exceeded``: compact (standalone endpoint), call once more."""
+        before = len(self.items)
+        yield ConversationNotice(
+            "recovery",
+            f"The conversation no longer fits {self.model}'s context window; compacting it "
+            "and trying again.",
+            restart=True,
+        )
+        await self.compact()
+        after = len(self.items)
+        try:
+            async for out in self._run():
+                yield out
+        except ResponsesError as exc:
+            if exc.code != CONTEXT_LENGTH_EXCEEDED:
+                raise
+            raise RequestRejected(
+                f"The conversation is too long for {self.model} even after compacting it "
+                f"({before} items to {after}): {exc.message} Start a new session, or use a "
+                "model with a larger context window.",
+                code=CONTEXT_LENGTH_EXCEEDED,
+                status=exc.status,
+            ) from None
+        yield ConversationNotice(
+            "recovery",
+            f"Compacted the conversation ({before} items to {after}) and tried again: it fits.",
+        )
 
     async def _run(self) -> AsyncIterator[ServerEvent | ConversationNotice]:
         started = time.monotonic()
@@ -275,8 +321,9 @@ class Conversation:
             and chain.usable(self.items, signature, store=self.store, transport=self.transport)
         ):
             suffix = [replay_item(item, store=self.store) for item in self.items[chain.length :]]
+            suffix = paired_input(suffix, earlier=self.items[: chain.length])
             return _Plan(build_body(settings, suffix, chain.response_id), True, full_size)
-        full_items = [replay_item(item, store=self.store) for item in self.items]
+        full_items = paired_input([replay_item(item, store=self.store) for item in self.items])
         return _Plan(build_body(settings, full_items), False, full_size)
 
     def _full_size(self, settings: dict[str, Any]) -> int:
@@ -341,7 +388,7 @@ class Conversation:
         ``items`` as is, and the next call starts a new chain from it (full input)."""
         body: dict[str, Any] = {
             "model": self.model,
-            "input": [replay_item(item, store=self.store) for item in self.items],
+            "input": paired_input([replay_item(item, store=self.store) for item in self.items]),
         }
         if self.instructions:
             body["instructions"] = self.instructions

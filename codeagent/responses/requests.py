@@ -90,8 +90,42 @@ def replay_item(item: dict[str, Any], *, store: bool) -> dict[str, Any]:
 #: Item types whose ``id`` is not a server id but the reference to the call they answer.
 _ITEMS_KEYED_BY_ID = frozenset({"local_shell_call_output"})
 
+#: Each tool call item type and the item type that answers it.
+CALL_OUTPUT_TYPES = {
+    "function_call": "function_call_output",
+    "custom_tool_call": "custom_tool_call_output",
+    "apply_patch_call": "apply_patch_call_output",
+    "shell_call": "shell_call_output",
+}
+_OUTPUT_TYPES = frozenset(CALL_OUTPUT_TYPES.values())
+
+
+def paired_input(
+    items: list[dict[str, Any]], earlier: Iterable[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """``items`` without what the API refuses as unpaired: an output whose call is neither in
+    ``items`` nor in ``earlier`` (the history a chained request continues), and a call in
+    ``items`` with no output after it ("No tool output found for function call ...").
+
+    The conversation answers every call before it calls the model, so this drops nothing in a
+    healthy session; it guards what goes out against a damaged or hand-edited history.
+    """
+    before = list(earlier)
+    called = {i.get("call_id") for i in (*before, *items) if i.get("type") in CALL_OUTPUT_TYPES}
+    answered = {i.get("call_id") for i in items if i.get("type") in _OUTPUT_TYPES}
+    kept = []
+    for item in items:
+        kind = item.get("type")
+        if kind in _OUTPUT_TYPES and item.get("call_id") not in called:
+            continue
+        if kind in CALL_OUTPUT_TYPES and item.get("call_id") not in answered:
+            continue
+        kept.append(item)
+    return kept
+
 
 __all__ = [
+    "CALL_OUTPUT_TYPES",
     "INPUT_FIELDS",
     "WEBSOCKET_ONLY_FIELDS",
     "TransportName",
@@ -99,6 +133,7 @@ __all__ = [
     "encode_json",
     "encoded_size",
     "http_body",
+    "paired_input",
     "replay_item",
     "settings_signature",
     "websocket_frame",

@@ -8,6 +8,7 @@ from codeagent.responses.requests import (
     build_body,
     encoded_size,
     http_body,
+    paired_input,
     replay_item,
     settings_signature,
     websocket_frame,
@@ -67,3 +68,15 @@ def test_replay_drops_server_ids_only_without_store():
     assert replay_item(item, store=False)["encrypted_content"] == "x"
     assert replay_item(item, store=True) == item
     assert replay_item(USER, store=False) == USER
+
+
+def test_paired_input_drops_unpaired_tool_items():
+    call = {"type": "shell_call", "call_id": "c1", "action": {"commands": ["ls"]}}
+    output = {"type": "shell_call_output", "call_id": "c1", "output": []}
+    orphan = {"type": "function_call_output", "call_id": "gone", "output": "x"}
+    dangling = {"type": "function_call", "call_id": "c2", "name": "f", "arguments": "{}"}
+    assert paired_input([USER, call, output]) == [USER, call, output]
+    assert paired_input([USER, call, orphan, output, dangling]) == [USER, call, output]
+    # A chained request answers a call the previous response made: that output stays.
+    assert paired_input([output, USER], earlier=[USER, call]) == [output, USER]
+    assert paired_input([orphan], earlier=[USER, call]) == []
