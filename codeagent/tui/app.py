@@ -1,25 +1,31 @@
 """The codeagent Textual app: conversation, approvals/diff pane, prompt and status bar.
 
 The app never touches the socket or git. It runs ``Agent.submit`` in an async worker that posts
-each ``AgentEvent`` as a Message, and resolves approval Futures from the ``ApprovalPanel``.
+each ``AgentEvent`` as a Message; each approval arrives with its Future, which the
+``ApprovalPanel`` holds and resolves.
+
+Input safety: keys typed for the prompt never answer an approval. A new approval panel does not
+take focus (Claude Code's and Codex's trackers are full of edits approved by a "y" or Enter typed
+for the prompt at the moment a dialog appeared); a notice and the bell say it is waiting, and the
+user moves to it on purpose: F2 (shown in the footer), Tab on an empty prompt, or a click. After a
+decision focus goes back to the prompt, so the rest of a typed word cannot answer the next one.
 """
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
-from codeagent.agent.approvals import Decision
 from codeagent.tui import commands
 from codeagent.tui.approver import TuiApprover
+from codeagent.tui.command_context import AppCommandContext
 from codeagent.tui.coalesce import DeltaCoalescer
 from codeagent.tui.event_view import EventView
 from codeagent.tui.messages import AgentEventReceived, ApprovalRequested, TurnFinished
@@ -44,8 +50,11 @@ class CodeAgentApp(App[int]):
     TITLE = "codeagent"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
+        # Two meanings of Esc (one is hidden at a time, so the footer names the one that acts).
         Binding("escape", "interrupt", "Interrupt", id="app.interrupt"),
-        Binding("end", "latest", "Latest", id="app.latest"),
+        Binding("escape", "back", "Back", id="app.back"),
+        Binding("f2", "focus_approval", "Approval", id="app.focus_approval"),
+        Binding("end", "latest", "Latest", id="app.latest", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -67,9 +76,9 @@ class CodeAgentApp(App[int]):
         self.turn_running = False
         self.turns_completed = 0
         self.queue: list[str] = []
-        self._futures: dict[str, asyncio.Future[Decision]] = {}
         self.menu = CompletionMenu(id="menu")
-        self.prompt = PromptArea(self.menu, id="prompt")
+        self.prompt = PromptArea(self.menu, list(commands.REGISTRY.values()), id="prompt")
+        self.commands = AppCommandContext(self)
         self.chat = ChatLog(id="chat")
         self.plan = PlanView(id="plan")
         self.status_bar = StatusBar(id="status")
@@ -99,6 +108,10 @@ class CodeAgentApp(App[int]):
         self.load_files()
         if self.banner:
             self.show_info(self.banner)
+        notices = getattr(self.agent, "startup_notices", [])  # e.g. a patch a crash interrupted
+        while notices:
+            notice = notices.pop(0)
+            self.show_notice(notice.category, notice.text)
 
     def _register_themes(self) -> None:
         try:
@@ -127,13 +140,13 @@ class CodeAgentApp(App[int]):
     # --- feedback helpers used by commands and events -----------------------------------------
 
     def show_info(self, text: str, *, markdown: bool = False) -> None:
-        self.run_worker(self.chat.add(NoticeLine("info", text, markdown=markdown)))
+        self.show_notice("info", text, markdown=markdown)
 
     def show_error(self, text: str) -> None:
-        self.run_worker(self.chat.add(NoticeLine("error", text)))
+        self.show_notice("error", text)
 
-    def show_notice(self, category: str, text: str) -> None:
-        self.run_worker(self.chat.add(NoticeLine(category, text)))
+    def show_notice(self, category: str, text: str, *, markdown: bool = False) -> None:
+        self.run_worker(self.chat.add(NoticeLine(category, text, markdown=markdown)))
 
     def refresh_status(self) -> None:
         """Copy the agent's model, policy, connection and token totals into the status bar."""
@@ -166,12 +179,21 @@ class CodeAgentApp(App[int]):
         self.show_info(f"Resumed session {session_id}.")
 
     async def show_diff(self, diff: str, title: str) -> None:
-        """Show ``diff`` in the side pane (Esc closes it)."""
+        """Show ``diff`` read-only in the side pane (Esc closes it); approvals keep precedence."""
         from codeagent.tui.widgets.diff_view import DiffView
 
+        if self._approval_panels():
+            self.show_error("Answer the waiting approval first; then /diff again.")
+            return
         await self.side.remove_children()
-        await self.side.mount(Static(title, classes="side-title"), DiffView(diff))
+        hint = Static(f"{title} · Esc closes", classes="side-title", markup=False)
+        await self.side.mount(hint, DiffView(diff, selectable=False, classes="review"))
         self.side.display = True
+
+    async def close_review(self) -> None:
+        """Close a diff review (never a waiting approval) and give the prompt focus."""
+        if self.side.display and not self._approval_panels():
+            await self._close_side()
 
     # --- prompt and turns ---------------------------------------------------------------------
 
@@ -179,7 +201,7 @@ class CodeAgentApp(App[int]):
     async def on_prompt_submitted(self, message: PromptArea.Submitted) -> None:
         text = message.text
         if text.startswith("/"):
-            await commands.run_command(self, text)
+            await commands.run_command(self.commands, text)
             return
         if self.turn_running:
             self.queue.append(text)
@@ -238,20 +260,33 @@ class CodeAgentApp(App[int]):
         if event.state == WorkerState.ERROR:
             self.show_error(f"Internal error in {event.worker.name}: {event.worker.error}")
 
-    # --- approvals ----------------------------------------------------------------------------
+    # --- approvals: input safety ------------------------------------------------------------
+
+    def _approval_panels(self) -> list[ApprovalPanel]:
+        return list(self.side.query("ApprovalPanel"))  # by name: no import at start-up
 
     async def on_approval_requested(self, message: ApprovalRequested) -> None:
-        self._futures[message.request.call_id] = message.future
-        await self.side.remove_children()
+        """Show the request beside the chat *without* taking focus, and say that it waits."""
         from codeagent.tui.widgets.approval_panel import ApprovalPanel
 
-        panel = ApprovalPanel(message.request, cwd=self.root)
+        self.bell()
+        kind = "patch" if message.request.kind == "patch" else "command"
+        self.show_notice(
+            "waiting",
+            f"Approval waiting ({kind}: {message.request.title}). Press F2, Tab on an empty "
+            "prompt, or click it to answer; what you type stays in the prompt.",
+        )
+        waiting = self._approval_panels()
+        if not waiting:
+            await self.side.remove_children()  # a diff review gives way to the approval
+        panel = ApprovalPanel(message.request, future=message.future, cwd=self.root)
+        panel.display = not waiting  # later requests wait behind the one shown
         await self.side.mount(panel)
         self.side.display = True
-        panel.focus_default()  # the diff, so hunk keys work; the panel itself for commands
+        self.refresh_bindings()
 
     async def on_approval_panel_decided(self, message: ApprovalPanel.Decided) -> None:
-        """The user decided on the panel's request (named handler: no import at start-up)."""
+        """The panel resolved its Future: record the decision and close the panel."""
         from codeagent.tui.widgets.approval_panel import scope_phrase
 
         message.stop()
@@ -263,37 +298,102 @@ class CodeAgentApp(App[int]):
         else:
             reason = f" — {decision.reason}" if decision.reason else ""
             text = f"Rejected: {message.request.title}{reason}"
-        # The notice goes first so it sits above the tool's result in the conversation.
-        await self.chat.add(NoticeLine("approval", text))
-        future = self._futures.pop(message.request.call_id, None)
-        if future is not None and not future.done():
-            future.set_result(decision)
-        await self._close_side()
+        # Above the tool's block, which will hold the result: the decision reads first.
+        notice = NoticeLine("approval", text)
+        block = self.view.tools.get(message.request.call_id)
+        if block is not None and block.parent is self.chat:
+            await self.chat.mount(notice, before=block)
+        else:
+            await self.chat.add(notice)
+        if message.panel is not None:
+            await message.panel.remove()
+        waiting = self._approval_panels()
+        if waiting:
+            waiting[0].display = True
+        else:
+            self.side.display = False
+        # Back to the prompt even if another approval waits: the rest of a word typed at the
+        # panel must not answer the next one.
+        self.prompt.focus()
+        self.refresh_bindings()
+
+    def action_focus_approval(self) -> None:
+        """F2: move to the waiting approval (a deliberate key, never one typed for the prompt)."""
+        waiting = self._approval_panels()
+        if waiting:
+            waiting[0].focus_default()
+
+    def on_prompt_area_tab_out(self, message: PromptArea.TabOut) -> None:
+        self.action_focus_approval()
 
     async def _close_side(self) -> None:
         await self.side.remove_children()
         self.side.display = False
         self.prompt.focus()
+        self.refresh_bindings()
 
-    # --- actions ------------------------------------------------------------------------------
+    # --- keys: focus stays with the prompt ------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that reached the app unhandled (focus on a tool block, the plan, a
+        review, or nowhere) belongs to the prompt: type it there instead of losing it."""
+        if not event.is_printable or event.character is None or self.prompt.has_focus:
+            return
+        if event.key in self.screen.active_bindings:
+            return  # the focused widget's own key (j/k in a diff, y/n/a in an approval)
+        event.stop()
+        self.prompt.focus()
+        self.prompt.insert(event.character)
+
+    def on_prompt_area_scroll_requested(self, message: PromptArea.ScrollRequested) -> None:
+        """PgUp/PgDn/Home/End from the prompt scroll the conversation; End re-anchors it."""
+        chat = self.chat
+        if message.where == "page_up":
+            chat.scroll_page_up(animate=False)
+        elif message.where == "page_down":
+            chat.scroll_page_down(animate=False)
+            if chat.scroll_y >= chat.max_scroll_y:
+                chat.anchor()
+        elif message.where == "home":
+            chat.scroll_home(animate=False)
+        else:
+            self.action_latest()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "interrupt":
-            return True if (self.turn_running or self.side.display) else None
+            return self.turn_running and self.prompt.has_focus
+        if action == "back":
+            return not (self.turn_running and self.prompt.has_focus)
+        if action == "focus_approval":
+            return bool(self._approval_panels())
         return True
 
-    async def action_interrupt(self) -> None:
-        """Esc: close the menu, else interrupt the running turn, else close the side pane."""
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()  # Esc's meaning depends on where focus is
+
+    async def action_back(self) -> None:
+        """Esc when no turn is stopped by it: close the menu, else return to the prompt (closing
+        a diff review), else close the review."""
         if self.prompt.dismiss_menu():
             return
-        if self.turn_running:
-            self.agent.interrupt()
-            self.approver.reject_all("the user interrupted the turn")
-            self._futures.clear()
-            await self._close_side()
+        if not self.prompt.has_focus:
+            focused = self.focused
+            if focused is not None and focused.has_class("review"):
+                await self.close_review()
+            self.prompt.focus()
             return
-        if self.side.display:
-            await self._close_side()
+        await self.close_review()
+
+    async def action_interrupt(self) -> None:
+        """Esc in the prompt while a turn runs: close the menu, else stop the turn (a waiting
+        approval is rejected)."""
+        if self.prompt.dismiss_menu():
+            return
+        if not self.turn_running:
+            return
+        self.agent.interrupt()
+        self.approver.reject_all("the user interrupted the turn")
+        await self._close_side()
 
     def action_latest(self) -> None:
         self.chat.anchor()

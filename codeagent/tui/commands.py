@@ -1,8 +1,10 @@
-"""Slash commands: records in a registry, parsed from the prompt and run against the app.
+"""Slash commands: records in a registry, parsed from the prompt and run on a ``CommandContext``.
 
 Each ``SlashCommand`` names its handler, its argument rules and a one-line help. ``run_command``
 parses ``/name args``, checks the arguments and runs the handler; unknown commands and wrong
-arguments produce a clear message instead of an exception.
+arguments produce a clear message instead of an exception. Handlers see only the small
+``CommandContext`` protocol (the agent, a way to say things, the diff pane, the conversation),
+never the App, so this module imports nothing from the TUI's widgets or ctx.
 """
 
 from __future__ import annotations
@@ -13,15 +15,67 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from codeagent.agent.approvals import Policy
 
 if TYPE_CHECKING:
     from codeagent.sessions import SessionInfo
-    from codeagent.tui.app import CodeAgentApp
 
-Handler = Callable[["CodeAgentApp", list[str]], Awaitable[None]]
+
+class Conversation(Protocol):
+    """The conversation pane as commands see it."""
+
+    async def clear(self) -> None:
+        """Remove every block from the screen (the agent keeps the conversation)."""
+
+    async def load_earlier(self) -> bool:
+        """Show the previous page of a resumed session; False when everything is shown."""
+
+
+class CommandContext(Protocol):
+    """What a slash command may use: the agent, the screen's feedback and panes, the session."""
+
+    agent: Any
+    root: Path
+    conversation: Conversation
+
+    @property
+    def turn_running(self) -> bool:
+        """True while the agent works on a turn."""
+
+    def say(self, text: str, *, category: str = "info", markdown: bool = False) -> None:
+        """Show a notice of ``category`` (info, error, checkpoint...) in the conversation."""
+
+    async def show_diff(self, diff: str, title: str) -> None:
+        """Open a read-only diff review in the side pane."""
+
+    async def close_side(self) -> None:
+        """Close the side pane (a diff review) and give the prompt focus."""
+
+    def refresh_status(self) -> None:
+        """Redraw the status bar from the agent's figures."""
+
+    async def resume_session(self, session_id: str) -> None:
+        """Replace the agent with one resumed from ``session_id``; ``CommandError`` if not."""
+
+    def list_sessions(self) -> list[Any]:
+        """Earlier sessions in this repository, newest first."""
+
+    def usage(self) -> dict[str, Any]:
+        """Figures for /stats and /status (turns, calls, tokens, times, bytes, transport)."""
+
+    def themes(self) -> tuple[str, list[str]]:
+        """The current theme and the names on offer."""
+
+    def set_theme(self, name: str) -> bool:
+        """Switch theme; False if ``name`` is unknown."""
+
+    async def quit(self) -> None:
+        """Leave codeagent."""
+
+
+Handler = Callable[[CommandContext, list[str]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -84,7 +138,7 @@ def check_arguments(cmd: SlashCommand, args: list[str]) -> None:
     raise CommandError(f"Usage: {cmd.signature}")
 
 
-async def run_command(app: CodeAgentApp, text: str) -> None:
+async def run_command(ctx: CommandContext, text: str) -> None:
     """Parse and run ``text``; report problems in the conversation instead of raising."""
     try:
         name, args = parse(text)
@@ -96,144 +150,150 @@ async def run_command(app: CodeAgentApp, text: str) -> None:
                 f"'{name[:1]}': {near})."
             )
         check_arguments(cmd, args)
-        await cmd.handler(app, args)
+        await cmd.handler(ctx, args)
     except CommandError as error:
-        app.show_error(str(error))
+        ctx.say(str(error), category="error")
 
 
 # --- the commands ----------------------------------------------------------------------------
 
 
 @command("help", "list commands and keys")
-async def _help(app: CodeAgentApp, args: list[str]) -> None:
+async def _help(ctx: CommandContext, args: list[str]) -> None:
     lines = ["**Commands**", ""]
     lines += [f"- `{cmd.signature}` — {cmd.help}" for cmd in REGISTRY.values()]
     lines += [
         "",
         "**Keys**: Enter sends (queued while a turn runs), Shift+Enter or Ctrl+J adds a line, "
-        "Up/Down recall history, Tab completes `/commands` and `@files`, Esc interrupts the "
-        "turn, End jumps to the latest output, Ctrl+Q quits.",
+        "Up/Down recall history, Tab completes `/commands` and `@files`.",
+        "",
+        "**Approvals** never take keys typed into the prompt: when one is waiting, F2 (or Tab "
+        "on an empty prompt, or a click on it) moves to it; then y approves, n rejects, "
+        "a approves for the session.",
+        "",
+        "Esc steps back: it closes the menu, returns to the prompt, then interrupts the turn. "
+        "PgUp/PgDn scroll the conversation; Home/End on an empty prompt (Ctrl+Home/Ctrl+End "
+        "always) jump to the top or back to the latest output. Ctrl+Q quits.",
         "",
         "To select text with the mouse in your terminal, hold Shift (Option in iTerm2).",
     ]
-    app.show_info("\n".join(lines), markdown=True)
+    ctx.say("\n".join(lines), markdown=True)
 
 
 @command("model", "show or switch the model", usage="[NAME]", max_args=1)
-async def _model(app: CodeAgentApp, args: list[str]) -> None:
+async def _model(ctx: CommandContext, args: list[str]) -> None:
     if not args:
-        app.show_info(f"Model: {app.agent.status().model}")
+        ctx.say(f"Model: {ctx.agent.status().model}")
         return
-    app.agent.set_model(args[0])
-    app.refresh_status()
-    app.show_info(f"Model set to {args[0]} (used from the next model call).")
+    ctx.agent.set_model(args[0])
+    ctx.refresh_status()
+    ctx.say(f"Model set to {args[0]} (used from the next model call).")
 
 
 @command("approvals", "show or set the approval policy", usage="[POLICY]", max_args=1)
-async def _approvals(app: CodeAgentApp, args: list[str]) -> None:
+async def _approvals(ctx: CommandContext, args: list[str]) -> None:
     choices = ", ".join(p.value for p in Policy)
     if not args:
-        app.show_info(f"Approval policy: {app.agent.status().policy}. Choices: {choices}.")
+        status = ctx.agent.status()
+        grants = "; ".join(status.grants) if status.grants else "none"
+        ctx.say(
+            f"Approval policy: {status.policy}. Choices: {choices}.\n"
+            f"Approved for this session: {grants}."
+        )
         return
     try:
         policy = Policy(args[0])
     except ValueError:
         raise CommandError(f"Unknown policy '{args[0]}'. Choose one of: {choices}.") from None
-    app.agent.set_policy(policy)
-    app.refresh_status()
-    app.show_info(f"Approval policy set to {policy.value}.")
+    ctx.agent.set_policy(policy)
+    ctx.refresh_status()
+    ctx.say(f"Approval policy set to {policy.value}.")
 
 
 @command("diff", "show what this session changed", usage="[session|turn]", max_args=1)
-async def _diff(app: CodeAgentApp, args: list[str]) -> None:
+async def _diff(ctx: CommandContext, args: list[str]) -> None:
     scope = args[0] if args else "session"
     if scope not in ("session", "turn"):
         raise CommandError("Usage: /diff [session|turn]")
     # git work (a few hundred ms on a large tree) runs off the event loop so the UI keeps painting
-    diff = await asyncio.to_thread(app.agent.diff, scope)
+    diff = await asyncio.to_thread(ctx.agent.diff, scope)
     if not diff.strip():
-        app.show_info(f"No changes in this {scope}.")
+        ctx.say(f"No changes in this {scope}.")
         return
-    await app.show_diff(diff, title=f"Changes in this {scope}")
+    await ctx.show_diff(diff, title=f"Changes in this {scope}")
 
 
-async def _undo_redo(app: CodeAgentApp, redo: bool) -> None:
-    if app.turn_running:
+async def _undo_redo(ctx: CommandContext, redo: bool) -> None:
+    if ctx.turn_running:
         raise CommandError("Wait for the turn to finish (or press Esc) before undoing.")
-    result = await asyncio.to_thread(app.agent.redo if redo else app.agent.undo)
+    result = await asyncio.to_thread(ctx.agent.redo if redo else ctx.agent.undo)
     listed = ", ".join(result.files)
     files = f" ({listed})" if listed and listed not in result.message else ""
     if result.ok:
-        app.show_notice("checkpoint", f"{result.message}{files}")
+        ctx.say(f"{result.message}{files}", category="checkpoint")
     else:
-        app.show_error(result.message)
+        ctx.say(result.message, category="error")
 
 
 @command("undo", "restore the files as they were before the last turn's edits")
-async def _undo(app: CodeAgentApp, args: list[str]) -> None:
-    await _undo_redo(app, redo=False)
+async def _undo(ctx: CommandContext, args: list[str]) -> None:
+    await _undo_redo(ctx, redo=False)
 
 
 @command("redo", "re-apply the edits the last /undo removed")
-async def _redo(app: CodeAgentApp, args: list[str]) -> None:
-    await _undo_redo(app, redo=True)
+async def _redo(ctx: CommandContext, args: list[str]) -> None:
+    await _undo_redo(ctx, redo=True)
 
 
 @command("compact", "summarise the conversation to free context")
-async def _compact(app: CodeAgentApp, args: list[str]) -> None:
-    if app.turn_running:
+async def _compact(ctx: CommandContext, args: list[str]) -> None:
+    if ctx.turn_running:
         raise CommandError("Wait for the turn to finish before compacting.")
-    app.show_info("Compacting the conversation…")
+    ctx.say("Compacting the conversation…")
     try:
-        line = await app.agent.compact()
+        line = await ctx.agent.compact()
     except Exception as error:  # the agent raises typed errors; show them, keep running
         raise CommandError(f"Compaction failed: {error}") from None
-    app.refresh_status()
-    app.show_info(line or "Conversation compacted.")
+    ctx.refresh_status()
+    ctx.say(line or "Conversation compacted.")
 
 
 @command("clear", "clear the screen (the conversation is kept)")
-async def _clear(app: CodeAgentApp, args: list[str]) -> None:
-    await app.chat.clear()
+async def _clear(ctx: CommandContext, args: list[str]) -> None:
+    await ctx.conversation.clear()
 
 
 @command("earlier", "show earlier messages of a resumed session")
-async def _earlier(app: CodeAgentApp, args: list[str]) -> None:
-    from codeagent.tui.replay import EarlierMessages
-
-    found = app.query(EarlierMessages)
-    if not found:
-        app.show_info("Every message of this session is shown already.")
-        return
-    await found.first().load_more()
-    app.chat.scroll_home(animate=False)  # the blocks just loaded are at the top
+async def _earlier(ctx: CommandContext, args: list[str]) -> None:
+    if not await ctx.conversation.load_earlier():
+        ctx.say("Every message of this session is shown already.")
 
 
 @command("new", "start a new session (the old one can be resumed)")
-async def _new(app: CodeAgentApp, args: list[str]) -> None:
-    if app.turn_running:
+async def _new(ctx: CommandContext, args: list[str]) -> None:
+    if ctx.turn_running:
         raise CommandError("Wait for the turn to finish (or press Esc) before starting anew.")
-    app.agent.new_session()
-    await app.chat.clear()
-    app.plan.clear()
-    app.refresh_status()
-    app.show_info(f"New session {app.agent.status().session_id}.")
+    ctx.agent.new_session()
+    await ctx.close_side()  # a diff review of the old session does not apply any more
+    await ctx.conversation.clear()
+    ctx.refresh_status()
+    ctx.say(f"New session {ctx.agent.status().session_id}.")
 
 
 @command("resume", "list sessions, or reopen one", usage="[SESSION_ID]", max_args=1)
-async def _resume(app: CodeAgentApp, args: list[str]) -> None:
-    if app.turn_running:
+async def _resume(ctx: CommandContext, args: list[str]) -> None:
+    if ctx.turn_running:
         raise CommandError("Wait for the turn to finish before resuming another session.")
     if not args:
-        sessions = app.list_sessions()
+        sessions = ctx.list_sessions()
         if not sessions:
-            app.show_info("No earlier sessions in this repository.")
+            ctx.say("No earlier sessions in this repository.")
             return
         lines = ["**Sessions** (`/resume ID`)", ""]
         lines += [f"- `{info.id}` {_session_line(info)}" for info in sessions[:20]]
-        app.show_info("\n".join(lines), markdown=True)
+        ctx.say("\n".join(lines), markdown=True)
         return
-    await app.resume_session(args[0])
+    await ctx.resume_session(args[0])
 
 
 def _session_line(info: SessionInfo) -> str:
@@ -243,34 +303,33 @@ def _session_line(info: SessionInfo) -> str:
 
 
 @command("status", "model, policy, connection and session")
-async def _status(app: CodeAgentApp, args: list[str]) -> None:
-    status = app.agent.status()
-    app.show_info(
+async def _status(ctx: CommandContext, args: list[str]) -> None:
+    status = ctx.agent.status()
+    ctx.say(
         "\n".join(
             [
                 f"Model: {status.model}",
                 f"Approval policy: {status.policy}",
-                f"Transport: {app.status_bar.transport}",
+                f"Transport: {ctx.usage()['transport']}",
                 f"Session: {status.session_id}",
-                f"Repository: {app.root}",
+                f"Repository: {ctx.root}",
             ]
         )
     )
 
 
 @command("stats", "tokens, timings and bytes sent so far")
-async def _stats(app: CodeAgentApp, args: list[str]) -> None:
-    bar = app.status_bar
-    saved = bar.bytes_full - bar.bytes_sent
-    app.show_info(
+async def _stats(ctx: CommandContext, args: list[str]) -> None:
+    u = ctx.usage()
+    saved = u["bytes_full"] - u["bytes_sent"]
+    ctx.say(
         "\n".join(
             [
-                f"Turns: {app.turns_completed}, model calls: {bar.model_calls}",
-                f"Tokens: {bar.input_tokens} in ({bar.cached_tokens} cached), "
-                f"{bar.output_tokens} out",
-                f"Last turn: first token {bar.format_seconds(bar.ttft)}, "
-                f"total {bar.format_seconds(bar.total_time)}",
-                f"Bytes sent: {bar.bytes_sent} of {bar.bytes_full} a full resend would send "
+                f"Turns: {u['turns']}, model calls: {u['model_calls']}",
+                f"Tokens: {u['input_tokens']} in ({u['cached_tokens']} cached), "
+                f"{u['output_tokens']} out",
+                f"Last turn: first token {u['ttft']}, total {u['total']}",
+                f"Bytes sent: {u['bytes_sent']} of {u['bytes_full']} a full resend would send "
                 f"({max(saved, 0)} saved)",
             ]
         )
@@ -278,28 +337,27 @@ async def _stats(app: CodeAgentApp, args: list[str]) -> None:
 
 
 @command("theme", "list themes, or switch", usage="[NAME]", max_args=1)
-async def _theme(app: CodeAgentApp, args: list[str]) -> None:
-    names = app.own_themes or sorted(app.available_themes)
+async def _theme(ctx: CommandContext, args: list[str]) -> None:
+    current, names = ctx.themes()
     if not args:
-        app.show_info(f"Theme: {app.theme}. Available: {', '.join(names)}.")
+        ctx.say(f"Theme: {current}. Available: {', '.join(names)}.")
         return
-    if args[0] not in app.available_themes:
+    if not ctx.set_theme(args[0]):
         raise CommandError(f"Unknown theme '{args[0]}'. Available: {', '.join(names)}.")
-    app.theme = args[0]
-    app.show_info(f"Theme set to {args[0]}.")
+    ctx.say(f"Theme set to {args[0]}.")
 
 
 @command("init", "write an AGENTS.md skeleton for this repository")
-async def _init(app: CodeAgentApp, args: list[str]) -> None:
+async def _init(ctx: CommandContext, args: list[str]) -> None:
     from codeagent.agent.instructions import AGENTS_MD_TEMPLATE
 
-    target: Path = app.root / "AGENTS.md"
+    target: Path = ctx.root / "AGENTS.md"
     if target.exists():
         raise CommandError(f"{target.name} already exists; edit it instead (nothing changed).")
     target.write_text(AGENTS_MD_TEMPLATE, encoding="utf-8")
-    app.show_info(f"Wrote {target.name}. Fill it in; it is read at the start of each session.")
+    ctx.say(f"Wrote {target.name}. Fill it in; it is read at the start of each session.")
 
 
 @command("quit", "leave codeagent")
-async def _quit(app: CodeAgentApp, args: list[str]) -> None:
-    await app.action_quit()
+async def _quit(ctx: CommandContext, args: list[str]) -> None:
+    await ctx.quit()

@@ -114,6 +114,7 @@ async def test_diff_shows_session_changes_and_escape_closes_it(make_app) -> None
         assert "No changes" in await command(pilot, app, "/diff")
         await send(pilot, app, "patch it")
         await until(pilot, lambda: panel(app) is not None, "approval panel")
+        await pilot.press("f2")  # a deliberate move to the approval
         await pilot.press("y")
         await finish(pilot, app)
         await send(pilot, app, "/diff")

@@ -62,6 +62,7 @@ async def test_approving_a_patch_changes_the_file(make_app, repo) -> None:
         await send(pilot, app, "patch it")
         await until(pilot, lambda: panel(app) is not None, "approval panel")
         assert (repo / "greet.py").read_text() == GREET  # nothing written before approval
+        await pilot.press("f2")  # a deliberate move to the approval
         await pilot.press("y")
         await finish(pilot, app)
         text = (repo / "greet.py").read_text()
@@ -76,6 +77,7 @@ async def test_rejecting_with_a_reason_tells_the_model(make_app, repo, server) -
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, app, "patch it")
         await until(pilot, lambda: panel(app) is not None, "approval panel")
+        await pilot.press("f2")  # a deliberate move to the approval
         await pilot.press("n")
         await pilot.press(*"use hey", "enter")
         await finish(pilot, app)
@@ -89,6 +91,7 @@ async def test_partial_hunks_apply_only_the_selected_ones(make_app, repo) -> Non
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, app, "patch it")
         await until(pilot, lambda: panel(app) is not None, "approval panel")
+        await pilot.press("f2")  # a deliberate move to the approval
         await pilot.press("space")  # deselect the first hunk (greet)
         await pilot.press("y")
         await finish(pilot, app)
@@ -101,6 +104,7 @@ async def test_undo_and_redo_after_a_patch(make_app, repo) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, app, "patch it")
         await until(pilot, lambda: panel(app) is not None, "approval panel")
+        await pilot.press("f2")  # a deliberate move to the approval
         await pilot.press("y")
         await finish(pilot, app)
         patched = (repo / "greet.py").read_text()
@@ -121,7 +125,7 @@ async def test_enter_while_running_queues_for_the_next_turn(make_app, server) ->
         queued = [m for m in app.query(UserMessage) if m.has_class("queued")]
         assert len(queued) == 1 and app.queue == ["hello after"]
         assert app.status_bar.queued == 1
-        panel(app).focus()
+        await pilot.press("f2")  # a deliberate move to the approval
         await pilot.press("y")
         await finish(pilot, app, turns=2)
         assert app.queue == [] and app.status_bar.queued == 0

@@ -66,6 +66,9 @@ class Host(App[None]):
         for theme in load_themes():
             self.register_theme(theme)
         self.theme = "dark"
+        # The panel never focuses itself (input safety); the host moves focus to it, as the
+        # app does on F2.
+        self.query_one(ApprovalPanel).focus_default()
 
     def on_approval_panel_decided(self, message: ApprovalPanel.Decided) -> None:
         self.decided.append(message)

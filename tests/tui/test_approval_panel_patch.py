@@ -42,6 +42,9 @@ class Host(App[None]):
     def compose(self) -> ComposeResult:
         yield ApprovalPanel(self.request)
 
+    def on_mount(self) -> None:
+        self.query_one(ApprovalPanel).focus_default()  # the panel never focuses itself
+
     def on_approval_panel_decided(self, message: ApprovalPanel.Decided) -> None:
         self.decided.append(message)
 

@@ -43,6 +43,7 @@ async def test_approving_all_patches_for_the_session_is_worded_plainly(make_app,
         app.prompt.load_text("patch it")
         await pilot.press("enter")
         await until(pilot, lambda: app.query(ApprovalPanel), "approval panel")
+        await pilot.press("f2")  # a deliberate move to the approval
         await pilot.press("a")
         await pilot.pause()
         await pilot.press("enter")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
+from codeagent.tui.commands import REGISTRY
 from codeagent.tui.widgets.completion import CompletionMenu, fuzzy_rank, fuzzy_score
 from codeagent.tui.widgets.prompt import PromptArea
 
@@ -15,7 +16,7 @@ class PromptHost(App):
         super().__init__()
         self.sent: list[str] = []
         self.menu = CompletionMenu()
-        self.prompt = PromptArea(self.menu)
+        self.prompt = PromptArea(self.menu, list(REGISTRY.values()))
         self.prompt.files = files or []
 
     def compose(self) -> ComposeResult:

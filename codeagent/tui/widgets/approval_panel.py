@@ -3,12 +3,17 @@
 A patch is shown as a ``DiffView`` (``j``/``k`` move between hunks, ``space`` leaves a hunk
 out); a command is shown with where it runs and whether a sandbox contains it. ``y`` approves,
 ``n`` rejects and asks for an optional reason for the model (Enter sends, even empty), ``a``
-approves for the rest of the session after a choice that spells the scope out. The panel posts
-exactly one ``ApprovalPanel.Decided``; the app resolves the approver's Future from it.
+approves for the rest of the session after a choice that spells the scope out.
+
+The panel holds the Future the agent awaits and resolves it itself, exactly once, then posts
+``ApprovalPanel.Decided`` so the host can record the decision and close the panel. It never takes
+focus on its own: keys typed for the prompt must never answer an approval (see ``app.py``), so
+the user moves focus here deliberately (a key, Tab on an empty prompt, or a click).
 """
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 from pathlib import Path
 
@@ -66,7 +71,8 @@ def scope_choices(request: ApprovalRequest) -> list[tuple[str, Decision]]:
 
 
 _HINTS = {
-    "keys": "y approve · n reject · a for session",
+    "keys": "y approve · n reject · a for session · Esc back",
+    "waiting": "F2 or click to answer",
     "rejecting": "Enter rejects · Esc back",
     "choosing-scope": "Enter approves · Esc back",
 }
@@ -104,6 +110,7 @@ class ApprovalPanel(Vertical, can_focus=True):
         self,
         request: ApprovalRequest,
         *,
+        future: asyncio.Future[Decision] | None = None,
         cwd: Path | str | None = None,
         sandbox: str = "",
         name: str | None = None,
@@ -112,6 +119,8 @@ class ApprovalPanel(Vertical, can_focus=True):
     ):
         super().__init__(name=name, id=id, classes=classes)
         self.request = request
+        #: what the agent awaits; resolved here, once, by ``_decide``
+        self.future = future
         self.cwd = cwd
         self.sandbox = sandbox
         self.decided = False
@@ -150,12 +159,35 @@ class ApprovalPanel(Vertical, can_focus=True):
         )
 
     def on_mount(self) -> None:
-        self.border_subtitle = _HINTS["keys"]
+        self._show_hint()
         kind = "Apply patch" if self.request.kind == "patch" else "Run command"
         title = sanitize(self.request.title) if self.request.title else ""
         # Content, not a str: a str title would be parsed as markup.
         self.border_title = Content(f"{kind}: {title}" if title else kind)
-        self.focus_default()
+
+    def _show_hint(self) -> None:
+        """The keys that act now: none until the panel (or its diff) has focus."""
+        if self._mode == "keys" and not self.has_focus_within:
+            self.border_subtitle = _HINTS["waiting"]
+        else:
+            self.border_subtitle = _HINTS[self._mode]
+
+    def on_descendant_focus(self) -> None:
+        self._show_hint()
+
+    def on_descendant_blur(self) -> None:
+        self._show_hint()
+
+    def on_focus(self) -> None:
+        self._show_hint()
+
+    def on_blur(self) -> None:
+        self._show_hint()
+
+    def on_click(self) -> None:
+        """A click on the panel is a deliberate move to it (keys act from then on)."""
+        if not self.has_focus_within:
+            self.focus_default()
 
     def focus_default(self) -> None:
         """Focus the diff (so hunk keys work) or the panel itself for a command."""
@@ -187,7 +219,7 @@ class ApprovalPanel(Vertical, can_focus=True):
         self._mode = mode
         if mode != "keys":
             self.add_class(f"-{mode}")
-        self.border_subtitle = _HINTS[mode]
+        self._show_hint()
         self.refresh_bindings()
 
     def _hunk_selection(self) -> dict[str, frozenset[int]] | None:
@@ -201,6 +233,8 @@ class ApprovalPanel(Vertical, can_focus=True):
             return
         self.decided = True
         self.refresh_bindings()
+        if self.future is not None and not self.future.done():
+            self.future.set_result(decision)
         self.post_message(self.Decided(self.request, decision, self))
 
     def _approval(self, decision: Decision) -> Decision | None:

@@ -55,7 +55,9 @@ class DiffView(ScrollView, can_focus=True):
     """A unified diff, one file after another, highlighted by each file's language.
 
     ``j``/``k`` move between hunks (the current hunk is marked in the gutter), ``space`` toggles
-    whether the current hunk is selected; ``selected_hunks`` reports the choice per file.
+    whether the current hunk is selected; ``selected_hunks`` reports the choice per file. With
+    ``selectable=False`` (a read-only review such as ``/diff``) there is nothing to choose: no
+    tick boxes, no ``space``.
     """
 
     COMPONENT_CLASSES = {
@@ -112,6 +114,7 @@ class DiffView(ScrollView, can_focus=True):
         diff: str = "",
         *,
         hunk_counts: dict[str, int] | None = None,
+        selectable: bool = True,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -119,6 +122,7 @@ class DiffView(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._diff = diff
         self._hunk_counts = dict(hunk_counts) if hunk_counts else None
+        self.selectable = selectable
         self._layout: DiffLayout | None = None
         self._skipped: set[int] = set()
         self._style_name = ""
@@ -259,6 +263,8 @@ class DiffView(ScrollView, can_focus=True):
     # -- navigation and selection ---------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_hunk" and not self.selectable:
+            return False
         if action in ("next_hunk", "prev_hunk", "toggle_hunk"):
             return True if self.hunk_count else None
         return True
@@ -277,7 +283,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def action_toggle_hunk(self) -> None:
         """Select or deselect the current hunk."""
-        if not self.hunk_count or self._layout is None:
+        if not self.selectable or not self.hunk_count or self._layout is None:
             return
         number = self.current_hunk
         ref = self._layout.hunks[number]
@@ -380,7 +386,7 @@ class DiffView(ScrollView, can_focus=True):
         if row.kind == "hunk":
             kind = "diff-view--hunk-header-current" if current else "diff-view--hunk-header"
             line_style = style(kind) + (style("diff-view--skipped") if skip else Style())
-            tick = "[ ] skipped " if skip else "[x] "
+            tick = ("[ ] skipped " if skip else "[x] ") if self.selectable else ""
             text = f" {tick}{row.text}"
             return Strip([marker, Segment(text, line_style)]).adjust_cell_length(width, line_style)
         digits = self._number_width()

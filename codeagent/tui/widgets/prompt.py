@@ -3,12 +3,20 @@
 Enter sends (``Submitted``); Shift+Enter or Ctrl+J adds a line (Ctrl+J works in terminals that
 send Enter and Shift+Enter alike). Up/Down on the first/last line walk the history. Typing ``/``
 at the start opens the command menu; ``@`` followed by letters opens fuzzy file completion.
+
+Completions are computed from the text as it is when Enter or Tab is handled, never from the
+menu's last refresh: the menu refreshes on ``TextArea.Changed``, which is queued *behind* keys
+typed at full speed, so a stale entry would splice an old completion into newer text
+("/stats" + Enter became "/status ats"). The prompt knows the commands only through the list it
+is given (it imports no command module).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from rich.text import Text
 from textual import events
@@ -16,10 +24,19 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
-from codeagent.tui import commands
 from codeagent.tui.widgets.completion import Completion, CompletionMenu, fuzzy_rank
 
 AT_PATH = re.compile(r"@([\w./\-]*)$")
+
+
+class CommandEntry(Protocol):
+    """What the prompt needs of a slash command to offer it (``SlashCommand`` fits)."""
+
+    name: str
+    help: str
+
+    @property
+    def signature(self) -> str: ...
 
 
 class PromptArea(TextArea):
@@ -34,7 +51,21 @@ class PromptArea(TextArea):
         Binding("shift+enter,ctrl+j", "newline", "Newline", id="prompt.newline"),
         Binding("tab", "complete", "Complete", id="prompt.complete", show=False),
     ]
-    KEY_ACTIONS = {"enter": "submit", "shift+enter": "newline", "ctrl+j": "newline"}
+    KEY_ACTIONS = {
+        "enter": "submit",
+        "shift+enter": "newline",
+        "ctrl+j": "newline",
+        "tab": "complete",
+    }
+    #: keys that scroll the conversation instead of moving the cursor; Home/End only when the
+    #: prompt is empty (in a multi-line draft they move the cursor; Ctrl+Home/End always scroll)
+    SCROLL_KEYS = {
+        "pageup": "page_up",
+        "pagedown": "page_down",
+        "ctrl+home": "home",
+        "ctrl+end": "end",
+    }
+    SCROLL_KEYS_WHEN_EMPTY = {"home": "home", "end": "end"}
 
     @dataclass
     class Submitted(Message):
@@ -47,20 +78,55 @@ class PromptArea(TextArea):
         def control(self) -> PromptArea:
             return self.prompt
 
-    def __init__(self, menu: CompletionMenu | None = None, **kwargs) -> None:
+    @dataclass
+    class TabOut(Message):
+        """Tab on an empty prompt with nothing to complete: the host may move focus to
+        something waiting for the user (an approval). Focus never leaves the prompt otherwise."""
+
+        prompt: PromptArea
+
+        @property
+        def control(self) -> PromptArea:
+            return self.prompt
+
+    def __init__(
+        self,
+        menu: CompletionMenu | None = None,
+        commands: Sequence[CommandEntry] = (),
+        **kwargs,
+    ) -> None:
         super().__init__(
             soft_wrap=True, show_line_numbers=False, highlight_cursor_line=False, **kwargs
         )
         self.menu = menu
+        self.commands = list(commands)
         self.sent_history: list[str] = []
         self._history_index: int | None = None
         self._draft = ""
         self.files: list[str] = []
 
+    @dataclass
+    class ScrollRequested(Message):
+        """Scroll the conversation: ``where`` is page_up, page_down, home or end."""
+
+        prompt: PromptArea
+        where: str
+
+        @property
+        def control(self) -> PromptArea:
+            return self.prompt
+
     async def _on_key(self, event: events.Key) -> None:
+        # Handled here, in the order keys arrive, not as bindings (see BINDINGS above).
+        where = self.SCROLL_KEYS.get(event.key)
+        if where is None and not self.text:
+            where = self.SCROLL_KEYS_WHEN_EMPTY.get(event.key)
+        if where is not None:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.ScrollRequested(self, where))
+            return
         action = self.KEY_ACTIONS.get(event.key)
-        if event.key == "tab" and self.menu is not None and self.menu.is_open:
-            action = "complete"
         if action is None:
             await super()._on_key(event)
             return
@@ -71,10 +137,13 @@ class PromptArea(TextArea):
     # --- submitting and history ---------------------------------------------------------------
 
     def action_submit(self) -> None:
-        if self.menu is not None and self.menu.is_open:
-            self.action_complete()
-            if not self.text.startswith("/") or " " in self.text.strip():
-                return
+        text = self.text
+        exact = text.startswith("/") and text[1:].strip().lower() in self._command_names()
+        if not exact and self.menu is not None and self.menu.is_open:
+            # Accept the completion for the text as it is now (see the module docstring).
+            if self._accept_completion():
+                if not self.text.startswith("/") or " " in self.text.strip():
+                    return  # an @path was completed: keep typing
         text = self.text.strip()
         if not text:
             return
@@ -127,14 +196,31 @@ class PromptArea(TextArea):
     # --- completion ---------------------------------------------------------------------------
 
     def action_complete(self) -> None:
-        """Accept the highlighted completion, or move focus when there is none."""
-        choice = self.menu.current if self.menu is not None else None
-        if choice is None:
-            self.screen.focus_next()
+        """Accept the completion for the current text; with none, focus stays here."""
+        if self._accept_completion():
             return
+        if not self.text.strip():
+            self.post_message(self.TabOut(self))
+
+    def _command_names(self) -> set[str]:
+        return {cmd.name for cmd in self.commands}
+
+    def _accept_completion(self) -> bool:
+        """Apply the completion for ``self.text`` as it is now; False when there is none."""
         text = self.text
+        entries = self.completions_for(text)
+        if not entries:
+            self._hide_menu()
+            return False
+        choices = [completion for _, completion in entries]
+        choice = choices[0]
+        menu = self.menu
+        # Keep the user's highlighted choice only if the menu was built for this very text.
+        if menu is not None and menu.is_open and menu.completions == choices:
+            choice = menu.current or choice
         self._set_text(text[: choice.start] + choice.replacement + text[choice.end :])
         self._hide_menu()
+        return True
 
     def dismiss_menu(self) -> bool:
         """Close the menu; True when one was open (so Esc does nothing else)."""
@@ -157,7 +243,8 @@ class PromptArea(TextArea):
         if text.startswith("/") and " " not in text and "\n" not in text:
             return [
                 (Text(f"{cmd.signature:<24} {cmd.help}"), Completion(0, len(text), f"/{cmd.name} "))
-                for cmd in commands.matching(text[1:])
+                for cmd in self.commands
+                if cmd.name.startswith(text[1:].lower())
             ]
         match = AT_PATH.search(text)
         if match and self.files:

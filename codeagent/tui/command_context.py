@@ -1,0 +1,103 @@
+"""The app's side of ``commands.CommandContext``: what slash commands may use, and nothing more.
+
+Commands used to reach into the App (its chat, status bar, themes, quit action). This adapter is
+the only thing they get now, so the App can change its widgets without touching a command, and
+``commands`` imports nothing from the app (no import circle).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from codeagent.tui.app import CodeAgentApp
+
+
+class ChatConversation:
+    """``commands.Conversation`` over the app's chat log and plan view."""
+
+    def __init__(self, app: CodeAgentApp) -> None:
+        self._app = app
+
+    async def clear(self) -> None:
+        """Remove every block and the plan from the screen."""
+        await self._app.chat.clear()
+        self._app.plan.clear()
+
+    async def load_earlier(self) -> bool:
+        """Mount the previous page of a resumed session; False when all of it is shown."""
+        from codeagent.tui.replay import EarlierMessages
+
+        found = self._app.query(EarlierMessages)
+        if not found:
+            return False
+        await found.first().load_more()
+        self._app.chat.scroll_home(animate=False)  # the blocks just loaded are at the top
+        return True
+
+
+class AppCommandContext:
+    """``commands.CommandContext`` for one ``CodeAgentApp``."""
+
+    def __init__(self, app: CodeAgentApp) -> None:
+        self._app = app
+        self.conversation = ChatConversation(app)
+
+    @property
+    def agent(self) -> Any:
+        return self._app.agent
+
+    @property
+    def root(self) -> Path:
+        return self._app.root
+
+    @property
+    def turn_running(self) -> bool:
+        return self._app.turn_running
+
+    def say(self, text: str, *, category: str = "info", markdown: bool = False) -> None:
+        self._app.show_notice(category, text, markdown=markdown)
+
+    async def show_diff(self, diff: str, title: str) -> None:
+        await self._app.show_diff(diff, title)
+
+    async def close_side(self) -> None:
+        await self._app.close_review()
+
+    def refresh_status(self) -> None:
+        self._app.refresh_status()
+
+    async def resume_session(self, session_id: str) -> None:
+        await self._app.resume_session(session_id)
+
+    def list_sessions(self) -> list[Any]:
+        return self._app.list_sessions()
+
+    def usage(self) -> dict[str, Any]:
+        bar = self._app.status_bar
+        return {
+            "turns": self._app.turns_completed,
+            "model_calls": bar.model_calls,
+            "input_tokens": bar.input_tokens,
+            "cached_tokens": bar.cached_tokens,
+            "output_tokens": bar.output_tokens,
+            "ttft": bar.format_seconds(bar.ttft),
+            "total": bar.format_seconds(bar.total_time),
+            "bytes_sent": bar.bytes_sent,
+            "bytes_full": bar.bytes_full,
+            "transport": bar.transport,
+        }
+
+    def themes(self) -> tuple[str, list[str]]:
+        app = self._app
+        return app.theme, app.own_themes or sorted(app.available_themes)
+
+    def set_theme(self, name: str) -> bool:
+        if name not in self._app.available_themes:
+            return False
+        self._app.theme = name
+        return True
+
+    async def quit(self) -> None:
+        await self._app.action_quit()
