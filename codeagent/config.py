@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     auto_commit: bool = False
     no_git: bool = False
     idle_timeout: float = Field(default=300.0, gt=0)
+    #: A turn stops after this many model calls (a runaway loop); the user can continue it.
+    max_model_calls_per_turn: int = Field(default=100, gt=0)
     max_connection_age: float = Field(default=3600.0, gt=0)
     #: Send apply_patch and shell as function tools, for models without the built-in tools.
     function_tools: bool = False

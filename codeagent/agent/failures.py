@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from codeagent.agent.approvals import ApprovalNeeded
 from codeagent.agent.events import AgentError
+from codeagent.agent.runaway import TurnStopped
 from codeagent.responses.errors import ResponsesError
 
 
@@ -14,6 +17,14 @@ def error_event(exc: BaseException) -> AgentError:
         return AgentError(str(exc), code="approval_needed")
     if isinstance(exc, ResponsesError):
         return AgentError(exc.message, code=exc.code or type(exc).__name__)
+    if isinstance(exc, TurnStopped):
+        return AgentError(exc.message, code=exc.code)
+    if isinstance(exc, ValidationError):  # an item of the model's answer had the wrong shape
+        return AgentError(
+            "The model's answer contained an item codeagent could not read "
+            f"({_first_problem(exc)}); the turn stopped. Send another message to try again.",
+            code="malformed_item",
+        )
     return AgentError(f"Internal error: {type(exc).__name__}: {exc}", code="internal")
 
 
@@ -21,7 +32,15 @@ def not_run_note(exc: BaseException) -> str:
     """The output given to tool calls that did not run because the turn stopped on ``exc``."""
     if isinstance(exc, ApprovalNeeded):
         return "not run: the turn stopped because approval was needed and nobody could give it"
+    if isinstance(exc, TurnStopped):
+        return f"not run: {exc.message}"
     return "not run: the turn stopped on an error"
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "unreadable"}
+    where = ".".join(str(p) for p in error["loc"]) or "the item"
+    return f"{where}: {error['msg']}"
 
 
 __all__ = ["error_event", "not_run_note"]

@@ -42,6 +42,7 @@ from codeagent.agent.failures import error_event, not_run_note
 from codeagent.agent.instructions import build_instructions
 from codeagent.agent.metrics import UsageTotals, sum_metrics
 from codeagent.agent.policy import ApprovalRules, SessionGrants
+from codeagent.agent.runaway import TurnGuard
 from codeagent.agent.status import AgentStatus, status_of, transport_state
 from codeagent.agent.streaming import StreamMapper
 from codeagent.agent.tool_calls import (
@@ -202,11 +203,14 @@ class Agent:
             self._emit(Notice("warning", f"Commands run without a sandbox ({why}); "
                                          "commands that may write need approval."))  # fmt: skip
         calls, tool_calls, files = [], 0, []
+        guard = TurnGuard(self.settings.max_model_calls_per_turn)
         while True:
+            guard.before_model_call()
             calls.append(await self._model_call())
             pending = tool_calls_in(self.conversation.last_output)
             if not pending:
                 break
+            guard.before_tool_calls(pending)
             for call in pending:
                 if call.call_id in self._executed:  # never run twice; resend the output
                     if call.call_id not in answered_call_ids(self.conversation.items):
