@@ -12,6 +12,7 @@ from codeagent.agent.tools.sandbox import detect_sandbox
 from codeagent.agent.tools.shell import SHELL_FUNCTION_TOOL, SHELL_TOOL
 from codeagent.config import Settings, user_config_path
 from codeagent.responses.catalog import MIN_COMPACT_THRESHOLD
+from codeagent.responses.model_check import ModelCheck
 from codeagent.responses.transport import Transport
 from codeagent.workspace.git import GitWorkspace, NoCheckpoints, open_workspace
 
@@ -90,6 +91,12 @@ def make_transport(settings: Settings) -> Transport:
     )
 
 
+def make_model_check(settings: Settings) -> ModelCheck:
+    """The check of the chosen model against the catalog and ``GET /models``."""
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    return ModelCheck(settings.base_url, key, settings.model, settings.catalog())
+
+
 def make_sandbox(settings: Settings) -> Any:
     """The command sandbox the settings ask for (``auto``: bubblewrap when it works)."""
     return detect_sandbox(settings.sandbox)
@@ -108,6 +115,7 @@ __all__ = [
     "context_management",
     "conversation_options",
     "make_checkpoints",
+    "make_model_check",
     "make_sandbox",
     "make_transport",
     "reasoning_param",

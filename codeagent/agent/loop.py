@@ -20,6 +20,7 @@ from codeagent.agent.approvals import Approver, Policy
 from codeagent.agent.assembly import (
     conversation_options,
     make_checkpoints,
+    make_model_check,
     make_sandbox,
     make_transport,
     user_instructions,
@@ -94,6 +95,8 @@ class Agent:
             settings.approval_policy, sandboxed=self.sandbox.available, is_read_only=is_read_only
         )
         self.transport = make_transport(settings)
+        #: Deprecated or shut-down model? ``start()`` it once the UI is up (first turn at latest).
+        self.model_check = make_model_check(settings)
         self.conversation = Conversation(
             self.transport,
             instructions=instructions,
@@ -197,6 +200,9 @@ class Agent:
         self._answer_unanswered()
         self.conversation.add_user_message(text)
         self._emit(TurnStarted(text))
+        self.model_check.start()
+        for note in self.model_check.take_notes():
+            self._emit(Notice("warning", note))
         if not self.sandbox.available and not self._sandbox_warned:
             self._sandbox_warned = True
             why = self.sandbox.describe()
@@ -328,6 +334,7 @@ class Agent:
         """Use model ``name`` from the next call on (the next call sends the full input)."""
         self.settings = self.settings.model_copy(update={"model": name})
         self.conversation.update_settings(model=name)
+        self.model_check.model = name
 
     def set_policy(self, policy: Policy) -> None:
         """Switch the approval policy; session grants stay."""
@@ -363,6 +370,7 @@ class Agent:
         if self._task is not None and self.busy:
             self.interrupt()
             await asyncio.gather(self._task, return_exceptions=True)
+        await self.model_check.close()
         await self.transport.close()
         close = getattr(self.workspace, "close", None)
         if close is not None:

@@ -10,6 +10,7 @@ known models.
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -194,6 +195,29 @@ def load_catalog(overrides: Mapping[str, Mapping[str, Any]] | None = None) -> Ca
     """The shipped catalog (parsed once per process), with the user's entries merged over it."""
     catalog = _shipped()
     return catalog.merged(overrides) if overrides else catalog
+
+
+_MODEL_IN_MESSAGE = re.compile(r"[Tt]he model [`'\"]?([\w.:/-]+?)[`'\"]? does not exist")
+
+
+def model_not_found_text(message: str, model: str | None = None) -> str:
+    """The user's message for ``model_not_found``: the server's words, what the catalog knows of
+    the model (shut down? replaced?), and the current models to pick from."""
+    catalog = load_catalog()
+    if model is None:
+        match = _MODEL_IN_MESSAGE.search(message)
+        model = match.group(1) if match else None
+    parts = [message.rstrip(".") + "."]
+    entry = catalog.get(model) if model else None
+    if entry is not None and entry.lifecycle_note():
+        parts.append(entry.lifecycle_note() or "")
+    elif model:
+        parts.append(f"The server does not offer {model}.")
+    parts.append(
+        f"Current models: {', '.join(catalog.suggest())}. Choose one with --model "
+        "(or /model in the app)."
+    )
+    return " ".join(parts)
 
 
 def format_price(value: float | None) -> str:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from codeagent.responses.catalog import model_not_found_text
 from codeagent.sanitize import scrub_secrets
 
 __all__ = [
@@ -239,6 +240,8 @@ def error_from_payload(
             code=code,
             status=status,
         )
+    if code == "model_not_found":  # name the model, say if it was retired, offer current ones
+        return RequestRejected(model_not_found_text(text), code=code, status=status)
     if status == 401 or code in ("invalid_api_key", "unauthorized"):
         return AuthenticationError(
             f"The API key was refused ({status or code}): {text}. Check OPENAI_API_KEY.",

@@ -11,6 +11,7 @@ from codeagent.server import transport_abort
 from codeagent.server.auth import check_bearer
 from codeagent.server.connection import Connection
 from codeagent.server.http_routes import compact, create_response
+from codeagent.server.models_route import list_models
 from codeagent.server.requests import RequestError
 from codeagent.server.state import ServerState
 
@@ -52,6 +53,7 @@ def build_app(state: ServerState):
             WebSocketRoute(f"{base}/responses", responses_socket),
             Route(f"{base}/responses", create_response, methods=["POST"]),
             Route(f"{base}/responses/compact", compact, methods=["POST"]),
+            Route(f"{base}/models", list_models, methods=["GET"]),
         ]
     app = Starlette(routes=routes)
     app.state.server = state
