@@ -15,22 +15,25 @@ one workspace safe to share between threads.
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-
-import git
+from typing import Any
 
 from codeagent.workspace.git_autocommit import commit_files, commit_message
 from codeagent.workspace.git_checkpoints import CheckpointStore, History, TurnRecord, ref_safe
+from codeagent.workspace.git_env import discover
 from codeagent.workspace.git_errors import (
     GitCommandError,
     NotAGitRepository,
     RepositoryBusy,
     WorkspaceError,
 )
-from codeagent.workspace.git_plumbing import GITLINK_MODE, Entry, GitPlumbing
-from codeagent.workspace.git_restore import Conflict, apply_state, find_conflicts
+from codeagent.workspace.git_plumbing import Entry, GitPlumbing
+from codeagent.workspace.git_restore import Conflict, apply_state, find_conflicts, set_folders
+from codeagent.workspace.git_snapshot import FileState, Snapshot, Snapshotter
 from codeagent.workspace.git_state import check_not_busy
+from codeagent.workspace.git_tracking import TurnChanges, ancestors, folders_now
 
 __all__ = [
     "GitCommandError",
@@ -46,6 +49,7 @@ __all__ = [
 ]
 
 _LISTED_CONFLICTS = 10
+_LISTED_LOST = 5
 
 
 class UnknownCheckpoint(WorkspaceError):
@@ -57,19 +61,23 @@ class UndoResult:
     """Outcome of undo/redo: whether it happened, a message for the user, and the paths involved.
 
     On success ``files`` are the paths rewritten; on a refusal, the paths that blocked it.
+    ``incomplete`` lists what the turn changed that could not be put back (not checkpointed).
     """
 
     ok: bool
     message: str
     files: tuple[str, ...] = ()
+    incomplete: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Pending:
     turn_id: str
     commit: str
     tree: str
     seq: int
+    tracked: bool = False  # True once a tracked write ran: only tracked writes are recorded
+    changes: dict[str, Any] = field(default_factory=dict)  # TurnChanges.to_dict()
 
 
 class GitWorkspace:
@@ -77,17 +85,26 @@ class GitWorkspace:
 
     enabled = True
 
-    def __init__(self, repo: git.Repo, session_id: str, *, auto_commit: bool = False) -> None:
-        self._plumbing = GitPlumbing(repo, snapshot_index=ref_safe(session_id))
+    def __init__(
+        self, root: Path, git_dir: Path, session_id: str, *, auto_commit: bool = False
+    ) -> None:
+        self._plumbing = GitPlumbing(root, git_dir, snapshot_index=ref_safe(session_id))
         self._plumbing.remove_stale_temp_indexes()
+        self._snap = Snapshotter(self._plumbing)
         self._store = CheckpointStore(self._plumbing, session_id)
         self._history: History = self._store.load()
         self._pending: _Pending | None = None
+        self._changes = TurnChanges()
+        self._base: Snapshot | None = None  # the pending checkpoint's snapshot, in memory
+        self._fresh: Snapshot | None = None  # a snapshot taken just now, reusable once
+        self._open: tuple[list[str] | None, Any] | None = None  # the write being tracked
         if self._history.pending:
             # A previous run took a checkpoint and stopped before the turn ended.
             try:
                 self._pending = _Pending(**self._history.pending)
-            except TypeError:
+                self._changes = TurnChanges.from_dict(self._pending.changes)
+            except (TypeError, ValueError):
+                self._pending = None
                 self._history.pending = None
         self._lock = threading.RLock()
         self.session_id = session_id
@@ -103,13 +120,14 @@ class GitWorkspace:
         )
         if not path.exists():
             raise NotAGitRepository(f"{path} does not exist. {hint}")
-        try:
-            repo = git.Repo(path, search_parent_directories=True)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-            raise NotAGitRepository(f"{path} is not inside a git repository. {hint}") from exc
-        if repo.bare or not repo.working_tree_dir:
+        found = discover(path if path.is_dir() else path.parent)
+        if found == "bare":
             raise NotAGitRepository(f"{path} is a bare git repository with no files. {hint}")
-        return cls(repo, session_id, auto_commit=auto_commit)
+        if isinstance(found, str):
+            why = f" (git says: {found})" if "dubious ownership" in found else ""
+            raise NotAGitRepository(f"{path} is not inside a git repository{why}. {hint}")
+        root, git_dir = found
+        return cls(root, git_dir, session_id, auto_commit=auto_commit)
 
     @property
     def root(self) -> Path:
@@ -132,9 +150,8 @@ class GitWorkspace:
         return tuple(self._history.redo)
 
     def close(self) -> None:
-        """Release gitpython's helper processes and the snapshot cache file."""
+        """Release the snapshot cache file."""
         self._plumbing.drop_snapshot_index()
-        self._plumbing.repo.close()
 
     # -- turns ----------------------------------------------------------------------------------
 
@@ -147,6 +164,8 @@ class GitWorkspace:
 
         A call for a new turn while an earlier one was never closed with ``after_turn`` (e.g. the
         agent crashed or was interrupted) first records that earlier turn, so it stays undoable.
+        Without ``begin_change``/``end_change`` everything between this call and ``after_turn``
+        counts as the turn's change.
         """
         with self._lock:
             self.ensure_writable()
@@ -154,15 +173,58 @@ class GitWorkspace:
                 return
             if self._pending:
                 self._finish("")
-            tree = self._plumbing.snapshot_tree()
+            snapshot = self._snap.take()
             seq = self._history.seq + 1
             commit = self._store.save(
-                tree, f"{seq:04d}-before", f"codeagent checkpoint before turn {turn_id}", self._tip
+                snapshot.tree,
+                f"{seq:04d}-before",
+                f"codeagent checkpoint before turn {turn_id}",
+                self._tip,
             )
-            self._pending = _Pending(turn_id, commit, tree, seq)
+            self._pending = _Pending(turn_id, commit, snapshot.tree, seq)
+            self._changes = TurnChanges()
+            self._base = self._fresh = snapshot
             self._history.seq = seq
             self._history.base = self._history.base or commit
             self._history.pending = asdict(self._pending)
+            self._store.store(self._history)
+
+    def begin_change(self, turn_id: str, paths: Sequence[str] | None = None) -> None:
+        """Before one agent write: checkpoint the turn if needed and look at what it may change.
+
+        ``paths``: the files a patch will write (cheap: only those are read); None for a
+        command, which may change anything (a full snapshot, incremental thanks to git's stat
+        cache). From the first call on, only tracked writes count as the turn's changes.
+        """
+        with self._lock:
+            self.before_write(turn_id)
+            if paths is None:
+                pre: Any = self._fresh or self._snap.take()
+                self._open = (None, pre)
+            else:
+                listed = list(dict.fromkeys(paths))
+                folders = folders_now(self.root, ancestors(listed))
+                self._open = (listed, (self._snap.states(listed), folders))
+            self._fresh = None
+
+    def end_change(self, turn_id: str) -> None:
+        """After the write ``begin_change`` announced: record what it changed."""
+        with self._lock:
+            opened, self._open = self._open, None
+            pending = self._pending
+            if opened is None or pending is None or pending.turn_id != turn_id:
+                return
+            paths, pre = opened
+            if paths is None:
+                self._changes.absorb_snapshots(self._plumbing, pre, self._snap.take())
+            else:
+                before, folders = pre
+                self._changes.absorb(before, self._snap.states(paths))
+                after_folders = folders_now(self.root, ancestors(paths))
+                self._changes.absorb_folders(folders, after_folders, paths)
+            pending.tracked = True
+            pending.changes = self._changes.to_dict()
+            self._history.pending = asdict(pending)
             self._store.store(self._history)
 
     def after_turn(self, turn_id: str, summary: str = "") -> TurnRecord | None:
@@ -175,36 +237,62 @@ class GitWorkspace:
     def _finish(self, summary: str) -> TurnRecord | None:
         pending = self._pending
         assert pending is not None
+        changes = self._changes
         # If git fails here the turn stays pending, so a later call can still record it.
-        after_tree = self._plumbing.snapshot_tree()
-        changes = [
-            c
-            for c in self._plumbing.diff_trees(pending.tree, after_tree)
-            if not _is_gitlink(c.old) and not _is_gitlink(c.new)
-        ]
-        if not changes:
+        if not pending.tracked:
+            base = self._base if self._base and self._base.tree == pending.tree else None
+            if base is None:
+                # After a restart only the tree is known: no folder or permission baseline.
+                post = self._snap.take()
+                known = Snapshot(post.tree, post.perms, post.dirs, post.empty_dirs)
+                changes = TurnChanges()
+                changes.absorb_snapshots(self._plumbing, Snapshot(pending.tree), known)
+                changes.empty_before = changes.empty_after = set()
+            else:
+                changes = TurnChanges()
+                changes.absorb_snapshots(self._plumbing, base, self._snap.take())
+        files = changes.changed()
+        self._open = self._base = self._fresh = None
+        if not files and not changes.folders_changed() and not changes.unrestorable:
             self._pending = self._history.pending = None
             self._store.store(self._history)
             if pending.commit != self._history.base:
                 self._store.drop(f"{pending.seq:04d}-before")
             return None
+        first = {p: changes.first.get(p) for p in files}
+        last = {p: changes.last[p] for p in files}
+        before_tree = self._plumbing.tree_with(pending.tree, _entries(first))
+        checkpoint = pending.commit
+        if before_tree != pending.tree:
+            # The user changed some of these files during the turn before the agent did: the
+            # checkpoint holds their version, not the one from the start of the turn.
+            checkpoint = self._store.save(
+                before_tree,
+                f"{pending.seq:04d}-before",
+                f"codeagent checkpoint before turn {pending.turn_id}",
+                self._tip,
+            )
         after = self._store.save(
-            after_tree,
+            self._plumbing.tree_with(pending.tree, _entries(last)),
             f"{pending.seq:04d}-after",
             f"codeagent: after turn {pending.turn_id}",
-            pending.commit,
+            checkpoint,
         )
         record = TurnRecord(
             turn_id=pending.turn_id,
-            checkpoint=pending.commit,
+            checkpoint=checkpoint,
             after=after,
-            files=tuple(sorted(c.path for c in changes)),
-            created=tuple(sorted(c.path for c in changes if c.old is None)),
-            deleted=tuple(sorted(c.path for c in changes if c.new is None)),
+            files=tuple(files),
+            created=tuple(p for p in files if first[p] is None),
+            deleted=tuple(p for p in files if last[p] is None),
             summary=summary,
+            states={p: [_dump(first[p]), _dump(last[p])] for p in files},
+            empty_before=tuple(sorted(changes.empty_before)),
+            empty_after=tuple(sorted(changes.empty_after)),
+            unrestorable=dict(sorted(changes.unrestorable.items())),
         )
-        if self.auto_commit:
-            record = self._auto_commit(record, {c.path: c.new for c in changes})
+        if self.auto_commit and files:
+            record = self._auto_commit(record, _entries(last))
         self._pending = self._history.pending = None
         self._history.undo.append(record)
         self._history.redo.clear()
@@ -239,7 +327,7 @@ class GitWorkspace:
             if not self._history.undo:
                 return UndoResult(False, "Nothing to undo in this session.")
             record = self._history.undo[-1]
-            result = self._guarded_move(record, record.after, record.checkpoint, "undo")
+            result = self._guarded_move(record, "undo")
             if result.ok:
                 self._history.undo.pop()
                 self._history.redo.append(record)
@@ -256,35 +344,45 @@ class GitWorkspace:
                     False, "Nothing to redo: no turn has been undone since the last change."
                 )
             record = self._history.redo[-1]
-            result = self._guarded_move(record, record.checkpoint, record.after, "redo")
+            result = self._guarded_move(record, "redo")
             if result.ok:
                 self._history.redo.pop()
                 self._history.undo.append(record)
                 self._store.store(self._history)
             return result
 
-    def _guarded_move(self, record: TurnRecord, source: str, target: str, verb: str) -> UndoResult:
+    def _guarded_move(self, record: TurnRecord, verb: str) -> UndoResult:
         try:
-            return self._move(record, source, target, verb)
+            return self._move(record, verb)
         except WorkspaceError as exc:
             # e.g. the checkpoint objects were deleted by hand; nothing has been written yet
             # (write failures are caught and rolled back inside _move).
             return UndoResult(False, f"Cannot {verb}: {exc}. Nothing was changed.")
 
-    def _move(self, record: TurnRecord, source: str, target: str, verb: str) -> UndoResult:
+    def _sides(self, record: TurnRecord) -> tuple[dict[str, FileState | None], ...]:
+        """(before, after) states of the record's files."""
+        if record.states:
+            before = {p: FileState.from_list(record.states[p][0]) for p in record.files}
+            after = {p: FileState.from_list(record.states[p][1]) for p in record.files}
+            return before, after
+        # An older record: entries from the two trees, permissions unknown.
+        turn = {c.path: c for c in self._plumbing.diff_trees(record.checkpoint, record.after)}
+        files = [p for p in record.files if p in turn]
+        return (
+            {p: _state(turn[p].old) for p in files},
+            {p: _state(turn[p].new) for p in files},
+        )
+
+    def _move(self, record: TurnRecord, verb: str) -> UndoResult:
         try:
             self.ensure_writable()
         except RepositoryBusy as exc:
             return UndoResult(False, f"Cannot {verb}: {exc}")
-        # Diffs instead of full listings: cost grows with the files changed, not the repo size.
-        turn = {c.path: c for c in self._plumbing.diff_trees(source, target)}
-        files = tuple(p for p in record.files if p in turn)
-        expected = {p: turn[p].old for p in files}
-        wanted = {p: turn[p].new for p in files}
-        drift = {
-            c.path: c.new for c in self._plumbing.diff_trees(source, self._plumbing.snapshot_tree())
-        }
-        current = {p: drift.get(p, expected[p]) for p in files}
+        before, after = self._sides(record)
+        expected, wanted = (after, before) if verb == "undo" else (before, after)
+        files = tuple(expected)
+        # Only the turn's own files are read: cost grows with the files changed, not the repo.
+        current = self._snap.states(files)
         conflicts = find_conflicts(self.root, current, expected, wanted)
         if conflicts:
             return UndoResult(
@@ -292,24 +390,48 @@ class GitWorkspace:
                 _conflict_message(verb, conflicts),
                 tuple(dict.fromkeys(c.path for c in conflicts)),
             )
+        empty_before, empty_after = set(record.empty_before), set(record.empty_after)
+        drop, make = (
+            (empty_after - empty_before, empty_before)
+            if verb == "undo"
+            else (empty_before - empty_after, empty_after)
+        )
         try:
+            set_folders(self.root, drop, set())
             apply_state(self._plumbing, expected, wanted)
-        except (OSError, WorkspaceError) as exc:
+            set_folders(self.root, set(), make)
+        except OSError as exc:
             return UndoResult(
                 False, f"Could not {verb} (the files were left as they were): {exc}", files
             )
+        return self._report(record, verb, files)
+
+    def _report(self, record: TurnRecord, verb: str, files: tuple[str, ...]) -> UndoResult:
         label = (
             record.summary.splitlines()[0] if record.summary.strip() else f"turn {record.turn_id}"
         )
         shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
         done = "Undid" if verb == "undo" else "Redid"
-        message = f"{done} {label}: {len(files)} file{'s' if len(files) != 1 else ''} ({shown})."
+        count = f"{len(files)} file{'s' if len(files) != 1 else ''}"
+        lost = tuple(record.unrestorable) if verb == "undo" else ()
+        if lost:
+            items = [f"  {p} {record.unrestorable[p]}" for p in lost[:_LISTED_LOST]]
+            if len(lost) > _LISTED_LOST:
+                items.append(f"  … and {len(lost) - _LISTED_LOST} more")
+            message = (
+                f"Undid {label} only in part: {count} restored"
+                + (f" ({shown})" if files else "")
+                + ". The turn also changed these, which could not be restored:\n"
+                + "\n".join(items)
+            )
+        else:
+            message = f"{done} {label}: {count}" + (f" ({shown})." if files else ".")
         if record.commit and verb == "undo":
             message += (
                 f" Its auto-commit {record.commit[:8]} stays in history; the undo shows up as an "
                 f"uncommitted change."
             )
-        return UndoResult(True, message, files)
+        return UndoResult(True, message, files, lost)
 
     # -- diffs ----------------------------------------------------------------------------------
 
@@ -322,13 +444,11 @@ class GitWorkspace:
                 if self._history.base is None:
                     return ""
                 return self._plumbing.unified_diff(
-                    self._store.tree_of(self._history.base), self._plumbing.snapshot_tree()
+                    self._store.tree_of(self._history.base), self._snap.take().tree
                 )
             if scope == "turn":
                 if self._pending:
-                    return self._plumbing.unified_diff(
-                        self._pending.tree, self._plumbing.snapshot_tree()
-                    )
+                    return self._plumbing.unified_diff(self._pending.tree, self._snap.take().tree)
                 if not self._history.undo:
                     return ""
                 record = self._history.undo[-1]
@@ -351,9 +471,16 @@ class GitWorkspace:
         )
 
 
-def _is_gitlink(entry: Entry | None) -> bool:
-    # Submodules are separate repositories; their contents are not ours to checkpoint.
-    return entry is not None and entry.mode == GITLINK_MODE
+def _entries(states: dict[str, FileState | None]) -> dict[str, Entry | None]:
+    return {p: (s.entry if s else None) for p, s in states.items()}
+
+
+def _dump(state: FileState | None) -> list[object] | None:
+    return None if state is None else state.to_list()
+
+
+def _state(entry: Entry | None) -> FileState | None:
+    return None if entry is None else FileState(entry, None)
 
 
 def _conflict_message(verb: str, conflicts: list[Conflict]) -> str:
@@ -386,6 +513,12 @@ class NoCheckpoints:
 
     def before_write(self, turn_id: str) -> None:
         """No checkpoint is taken."""
+
+    def begin_change(self, turn_id: str, paths: Sequence[str] | None = None) -> None:
+        """Nothing is tracked."""
+
+    def end_change(self, turn_id: str) -> None:
+        """Nothing is tracked."""
 
     def after_turn(self, turn_id: str, summary: str = "") -> TurnRecord | None:
         """Nothing is recorded."""

@@ -52,12 +52,16 @@ def commit_files(
     Returns the new commit id, or None when HEAD already has exactly these contents.
     """
     head = plumbing.rev_parse("HEAD")
-    index_info = b"".join(
-        (f"{e.mode} {e.sha}\t" if e else f"0 {plumbing.null_sha}\t").encode()
-        + os.fsencode(path)
-        + b"\0"
-        for path, e in entries.items()
-    )
+    # Ignored files the turn changed are checkpointed (so undo restores them) but never
+    # committed: a .env or build output does not belong in history. check-ignore skips files
+    # the user's index tracks, so force-added ones are still committed.
+    listed = b"".join(os.fsencode(p) + b"\0" for p in entries)
+    out = plumbing.run("check-ignore", "-z", "--stdin", stdin=listed, check=False)
+    ignored = {os.fsdecode(p) for p in out.split(b"\0") if p}
+    entries = {p: e for p, e in entries.items() if p not in ignored}
+    if not entries:
+        return None
+    index_info = plumbing.index_info(entries)
     with plumbing.temp_index() as env:
         if head:
             plumbing.run("read-tree", head, env=env)

@@ -29,6 +29,12 @@ class TurnRecord:
     summary: str = ""
     commit: str | None = None  # the auto-commit made for this turn, if any
     commit_error: str = ""  # why auto-commit was skipped (e.g. a merge started meanwhile)
+    # path -> [state before, state after], each [mode, sha, permission bits] or None; empty in
+    # records made before exact states were kept (undo then reads the two checkpoint trees).
+    states: dict[str, list[Any]] = field(default_factory=dict)
+    empty_before: tuple[str, ...] = ()  # empty folders the turn removed or emptied around
+    empty_after: tuple[str, ...] = ()  # empty folders the turn left
+    unrestorable: dict[str, str] = field(default_factory=dict)  # changed but not checkpointed
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-friendly form."""
@@ -47,6 +53,10 @@ class TurnRecord:
             summary=str(data.get("summary", "")),
             commit=data.get("commit"),
             commit_error=str(data.get("commit_error", "")),
+            states=dict(data.get("states", {})),
+            empty_before=tuple(data.get("empty_before", ())),
+            empty_after=tuple(data.get("empty_after", ())),
+            unrestorable=dict(data.get("unrestorable", {})),
         )
 
 

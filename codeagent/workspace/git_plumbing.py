@@ -10,16 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import git
-
+from codeagent.workspace.git_env import GitRunner
 from codeagent.workspace.git_errors import GitCommandError
 
 # Checkpoint commits are authored by codeagent itself so they work even when the user has no
@@ -31,7 +29,6 @@ CHECKPOINT_IDENTITY = {
     "GIT_COMMITTER_EMAIL": "codeagent@localhost",
 }
 
-_MAX_ERROR = 600  # characters of git's stderr kept in an error message
 GITLINK_MODE = "160000"
 SYMLINK_MODE = "120000"
 
@@ -54,12 +51,12 @@ class TreeChange:
 
 
 class GitPlumbing:
-    """Runs git plumbing commands for one working tree through gitpython."""
+    """Runs hardened git plumbing commands for one working tree (see ``git_env``)."""
 
-    def __init__(self, repo: git.Repo, snapshot_index: str = "") -> None:
-        self.repo = repo
-        self.root = Path(repo.working_tree_dir or ".")
-        self.git_dir = Path(repo.git_dir)
+    def __init__(self, root: Path, git_dir: Path, snapshot_index: str = "") -> None:
+        self.root = Path(root)
+        self.git_dir = Path(git_dir)
+        self.runner = GitRunner(self.root, self.git_dir)
         # A private index kept between snapshots (its stat cache makes `add -A` re-hash only the
         # files that changed since the previous snapshot, untracked ones included).
         self.snapshot_index = (
@@ -77,35 +74,8 @@ class GitPlumbing:
         stdin: bytes | None = None,
         check: bool = True,
     ) -> bytes:
-        """Run ``git args...`` in the working tree and return raw stdout.
-
-        ``stdin`` is passed through a temporary file because gitpython hands ``istream`` straight
-        to ``Popen``, which needs a real file descriptor.
-        """
-        command = ["git", *args]
-        inline_env = {"GIT_TERMINAL_PROMPT": "0", **(env or {})}
-        with tempfile.TemporaryFile() as stream:
-            if stdin is not None:
-                stream.write(stdin)
-                stream.seek(0)
-            try:
-                status, out, err = self.repo.git.execute(
-                    command,
-                    istream=stream if stdin is not None else None,
-                    with_extended_output=True,
-                    with_exceptions=False,
-                    stdout_as_string=False,
-                    strip_newline_in_stdout=False,
-                    env=inline_env,
-                )
-            except git.GitCommandNotFound as exc:  # pragma: no cover - git is a hard dependency
-                raise GitCommandError("git is not installed or not on PATH") from exc
-        if check and status != 0:
-            detail = err.decode("utf-8", "replace") if isinstance(err, bytes) else str(err)
-            detail = detail.strip()[-_MAX_ERROR:] or f"exit status {status}"
-            name = args[2] if args[:1] == ("-c",) else args[0]
-            raise GitCommandError(f"git {name} failed: {detail}")
-        return out if isinstance(out, bytes) else str(out).encode()
+        """Run hardened ``git args...`` in the working tree and return raw stdout."""
+        return self.runner.run(*args, env=env, stdin=stdin, check=check)
 
     def text(self, *args: str, env: Mapping[str, str] | None = None) -> str:
         """Run git and return stdout decoded and stripped (for ids and single values)."""
@@ -146,11 +116,15 @@ class GitPlumbing:
 
     # -- trees ----------------------------------------------------------------------------------
 
-    def snapshot_tree(self) -> str:
-        """Write a tree of the working tree as it is now: tracked and untracked-not-ignored."""
+    def snapshot_tree(self, finish: Callable[[dict[str, str], str], str] | None = None) -> str:
+        """Write a tree of the working tree as it is now: tracked and untracked-not-ignored.
+
+        ``finish(env, tree)``, when given, runs with the index env still in place and returns the
+        final tree (the full snapshot adds raw bytes and ignored files there).
+        """
         if self.snapshot_index is None:
             with self.temp_index(seed_from_user_index=True) as env:
-                return self._snapshot(env)
+                return self._snapshot(env, finish)
         index = self.snapshot_index
         user_index = self.git_dir / "index"
         stamp = _stamp(user_index)
@@ -163,16 +137,18 @@ class GitPlumbing:
                 shutil.copyfile(user_index, index)
             self._seeded_from = stamp
         try:
-            return self._snapshot({"GIT_INDEX_FILE": str(index)})
+            return self._snapshot({"GIT_INDEX_FILE": str(index)}, finish)
         except GitCommandError:
             # A damaged private index (e.g. a crash mid-write) must not block checkpoints:
             # start over from the user's index once.
             index.unlink(missing_ok=True)
             index.with_name(index.name + ".lock").unlink(missing_ok=True)
             with self.temp_index(seed_from_user_index=True) as env:
-                return self._snapshot(env)
+                return self._snapshot(env, finish)
 
-    def _snapshot(self, env: dict[str, str]) -> str:
+    def _snapshot(
+        self, env: dict[str, str], finish: Callable[[dict[str, str], str], str] | None
+    ) -> str:
         if not Path(env["GIT_INDEX_FILE"]).exists():
             head = self.rev_parse("HEAD")
             if head:
@@ -182,7 +158,26 @@ class GitPlumbing:
         # --ignore-errors is deliberately absent: an unreadable file must fail the checkpoint
         # rather than silently leave a hole that undo would later "restore" as deleted.
         self.run("add", "-A", "--", ".", env=env)
-        return self.text("write-tree", env=env)
+        tree = self.text("write-tree", env=env)
+        return finish(env, tree) if finish else tree
+
+    def tree_with(self, base_tree: str, entries: Mapping[str, Entry | None]) -> str:
+        """``base_tree`` with ``entries`` put in (None removes the path), as a new tree id."""
+        if not entries:
+            return base_tree
+        with self.temp_index() as env:
+            self.run("read-tree", base_tree, env=env)
+            self.run("update-index", "-z", "--index-info", env=env, stdin=self.index_info(entries))
+            return self.text("write-tree", env=env)
+
+    def index_info(self, entries: Mapping[str, Entry | None]) -> bytes:
+        """``update-index --index-info -z`` input for ``entries`` (None = remove)."""
+        return b"".join(
+            (f"{e.mode} {e.sha}\t" if e else f"0 {self.null_sha}\t").encode()
+            + os.fsencode(path)
+            + b"\0"
+            for path, e in entries.items()
+        )
 
     def remove_stale_temp_indexes(self, older_than: float = 3600.0) -> None:
         """Delete temporary index files a killed process left behind (only ours, only old ones)."""
@@ -197,9 +192,10 @@ class GitPlumbing:
         if self.snapshot_index is not None:
             self.snapshot_index.unlink(missing_ok=True)
 
-    def tree_entries(self, tree: str) -> dict[str, Entry]:
-        """Every file (blob, symlink, gitlink) in ``tree``, keyed by repository-relative path."""
-        out = self.run("ls-tree", "-r", "-z", "--full-tree", tree)
+    def tree_entries(self, tree: str, paths: list[str] | None = None) -> dict[str, Entry]:
+        """Every file (blob, symlink, gitlink) in ``tree`` (or only ``paths``), keyed by path."""
+        spec = ["--", *(f":(literal){p}" for p in paths)] if paths else []
+        out = self.run("ls-tree", "-r", "-z", "--full-tree", tree, *spec)
         entries: dict[str, Entry] = {}
         for record in out.split(b"\0"):
             if not record:
@@ -265,12 +261,46 @@ class GitPlumbing:
         return self.run(*args, env=identity, stdin=message.encode()).decode().strip()
 
     def write_blob(self, data: bytes) -> str:
-        """Store ``data`` as a blob and return its id."""
-        return self.run("hash-object", "-w", "--stdin", stdin=data).decode().strip()
+        """Store ``data`` as a blob, byte for byte, and return its id."""
+        return self.run("hash-object", "-w", "--no-filters", "--stdin", stdin=data).decode().strip()
+
+    def hash_files(self, paths: list[str]) -> list[str]:
+        """Store the files at ``paths`` (relative to the root) as blobs exactly as they are on
+        disk (no clean filter, no end-of-line conversion); returns their ids in order."""
+        plain = [p for p in paths if "\n" not in p and not p.startswith('"')]
+        ids: dict[str, str] = {}
+        if plain:
+            out = self.run(
+                "hash-object", "-w", "--no-filters", "--stdin-paths",
+                stdin="".join(p + "\n" for p in plain).encode("utf-8", "surrogateescape"),
+            )  # fmt: skip
+            ids.update(zip(plain, out.decode().split(), strict=True))
+        for path in paths:
+            if path not in ids:  # --stdin-paths is line-based: odd names go one by one
+                ids[path] = self.write_blob((self.root / path).read_bytes())
+        return [ids[p] for p in paths]
 
     def read_blob(self, sha: str) -> bytes:
         """Raw content of a blob."""
         return self.run("cat-file", "blob", sha)
+
+    def read_blobs(self, shas: list[str]) -> dict[str, bytes]:
+        """Raw contents of many blobs in one ``cat-file --batch`` process."""
+        wanted = list(dict.fromkeys(shas))
+        if not wanted:
+            return {}
+        out = self.run("cat-file", "--batch", stdin="".join(s + "\n" for s in wanted).encode())
+        blobs: dict[str, bytes] = {}
+        pos = 0
+        for sha in wanted:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split()
+            if len(header) != 3:
+                raise GitCommandError(f"git cat-file: object {sha} is missing")
+            size = int(header[2])
+            blobs[sha] = out[end + 1 : end + 1 + size]
+            pos = end + 1 + size + 1
+        return blobs
 
     def update_ref(self, ref: str, new: str, old: str | None = None, reason: str = "") -> None:
         """Point ``ref`` at ``new``; with ``old`` the move fails if someone else moved it first."""

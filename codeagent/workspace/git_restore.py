@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from codeagent.workspace.git_plumbing import Entry, GitPlumbing
+from codeagent.workspace.git_plumbing import GITLINK_MODE, SYMLINK_MODE, GitPlumbing
+from codeagent.workspace.git_snapshot import FileState
 
-State = Mapping[str, Entry | None]
+State = Mapping[str, FileState | None]
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,7 @@ class Conflict:
 def find_conflicts(root: Path, current: State, expected: State, target: State) -> list[Conflict]:
     """Everything that stops moving ``expected`` -> ``target`` without losing someone's work.
 
-    ``current`` holds each file's entry in a fresh snapshot of the working tree (tracked and
-    untracked-not-ignored files; None = not in the snapshot).
+    ``current`` holds each file's state on disk now (None = absent or a folder).
     """
     conflicts: list[Conflict] = []
     removing = {path for path, entry in target.items() if entry is None}
@@ -42,13 +43,16 @@ def find_conflicts(root: Path, current: State, expected: State, target: State) -
         # A folder at the path is fine here: its files are separate entries, checked on their own
         # (and by the obstruction check below when a file has to go where the folder is).
         is_folder = full.is_dir() and not full.is_symlink()
-        if now != want or (want is None and on_disk and not is_folder):
+        differs = now is not want if want is None or now is None else not want.matches(now)
+        if differs or (want is None and on_disk and not is_folder):
             if want is None:
                 reason = "was created or is present again since"
             elif now is None and is_folder:
                 reason = "was replaced by a folder since"
             elif now is None:
                 reason = "was deleted since" if not on_disk else "is now ignored by git"
+            elif now.entry == want.entry:
+                reason = "had its permissions changed since"
             else:
                 reason = "was edited since"
             conflicts.append(Conflict(path, reason))
@@ -94,6 +98,9 @@ def apply_state(plumbing: GitPlumbing, before: State, target: State) -> None:
 
 def _write(plumbing: GitPlumbing, target: State) -> None:
     root = plumbing.root
+    writes = {p: e for p, e in target.items() if e is not None and e.entry.mode != GITLINK_MODE}
+    # Every blob is read before the first change on disk: a missing object changes nothing.
+    blobs = plumbing.read_blobs([state.entry.sha for state in writes.values()])
     # Removals first, deepest first, so a file can replace a folder that held removed files.
     for path in sorted((p for p, e in target.items() if e is None), key=_depth, reverse=True):
         full = root / path
@@ -103,23 +110,58 @@ def _write(plumbing: GitPlumbing, target: State) -> None:
             else:
                 full.unlink()
         _prune_empty_parents(root, full.parent)
-    writes = {p: e for p, e in target.items() if e is not None}
-    if not writes:
-        return
-    for path in writes:
+    for path, state in writes.items():
         full = root / path
         if full.is_dir() and not full.is_symlink():
             _remove_empty_tree(full)
-    index_info = b"".join(
-        f"{entry.mode} {entry.sha}\t".encode() + os.fsencode(path) + b"\0"
-        for path, entry in writes.items()
-    )
-    paths = b"".join(os.fsencode(path) + b"\0" for path in writes)
-    with plumbing.temp_index() as env:
-        plumbing.run("update-index", "-z", "--index-info", env=env, stdin=index_info)
-        # checkout-index writes content, exec bit and symlinks, creates parent folders and runs
-        # the repository's smudge filters, exactly as git itself would check the file out.
-        plumbing.run("checkout-index", "-f", "-z", "--stdin", env=env, stdin=paths)
+        full.parent.mkdir(parents=True, exist_ok=True)
+        data = blobs[state.entry.sha]
+        # Raw bytes and exact permission bits: no smudge filter, no end-of-line conversion.
+        temp = full.with_name(f".codeagent-restore-{uuid.uuid4().hex[:12]}")
+        try:
+            if state.entry.mode == SYMLINK_MODE:
+                os.symlink(os.fsdecode(data), temp)
+            else:
+                with open(temp, "wb") as out:
+                    out.write(data)
+                os.chmod(temp, _perm(state))
+            os.replace(temp, full)
+        finally:
+            if os.path.lexists(temp):
+                temp.unlink()
+
+
+def _perm(state: FileState) -> int:
+    if state.perm is not None:
+        return state.perm
+    executable = state.entry.mode == "100755"
+    return (0o777 if executable else 0o666) & ~_UMASK
+
+
+def _read_umask() -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+_UMASK = _read_umask()
+
+
+def set_folders(root: Path, remove: set[str], create: set[str]) -> None:
+    """Remove the folders in ``remove`` that are empty, then create those in ``create``."""
+    for folder in sorted(remove, key=_depth, reverse=True):
+        full = root / folder
+        if full.is_dir() and not full.is_symlink():
+            with contextlib.suppress(OSError):
+                full.rmdir()
+    for folder in sorted(create, key=_depth):
+        full = root / folder
+        if not full.is_dir():
+            full.mkdir(parents=True, exist_ok=True)
 
 
 def _depth(path: str) -> int:

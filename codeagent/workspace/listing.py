@@ -12,6 +12,9 @@ import os
 import subprocess
 from pathlib import Path
 
+from codeagent.workspace.git_env import run_git
+from codeagent.workspace.git_errors import WorkspaceError
+
 #: more names than anyone completes against; keeps memory and ranking time bounded
 MAX_FILES = 20_000
 GIT_TIMEOUT = 10.0
@@ -29,14 +32,13 @@ def list_files(root: Path, limit: int = MAX_FILES) -> list[str]:
 def _git_files(root: Path) -> list[str] | None:
     """``git ls-files`` of tracked and unignored untracked files; None when git cannot say."""
     try:
-        result = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=root,
-            capture_output=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+        # Hardened like every git call of codeagent's: the repository's config runs nothing
+        # (fsmonitor, hooks) and git sees no secrets from the environment.
+        result = run_git(
+            root, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+            timeout=GIT_TIMEOUT, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError, WorkspaceError):
         return None
     if result.returncode != 0:
         return None

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from codeagent.workspace import git_restore
 from codeagent.workspace.git import (
-    GitCommandError,
     GitWorkspace,
     NoCheckpoints,
     NotAGitRepository,
@@ -19,7 +19,6 @@ from codeagent.workspace.git import (
     WorkspaceError,
     open_workspace,
 )
-from codeagent.workspace.git_plumbing import GitPlumbing
 
 
 @pytest.fixture(autouse=True)
@@ -158,7 +157,7 @@ def test_no_git_flag_gives_a_workspace_without_checkpoints(tmp_path: Path) -> No
 # -- checkpoints ----------------------------------------------------------------------------------
 
 
-def test_checkpoint_captures_uncommitted_and_untracked_but_not_ignored_files(
+def test_checkpoint_captures_uncommitted_untracked_and_small_ignored_files(
     repo: Path, ws: GitWorkspace
 ) -> None:
     write(repo, "README.md", b"# edited, not committed\n")
@@ -177,7 +176,7 @@ def test_checkpoint_captures_uncommitted_and_untracked_but_not_ignored_files(
     ]
     listing = git(repo, "ls-tree", "-r", "--name-only", refs[0]).splitlines()
     assert "notes new.txt" in listing
-    assert "debug.log" not in listing
+    assert "debug.log" in listing  # ignored, but a command may delete it: checkpointed too
     assert git(repo, "show", f"{refs[0]}:README.md") == "# edited, not committed\n"
     assert git_state(repo) == before  # HEAD, branch, index and other refs untouched
     assert git(repo, "status", "--porcelain") == 'M  README.md\n?? "notes new.txt"\n'
@@ -359,14 +358,18 @@ def test_undo_refuses_when_user_put_a_file_where_a_folder_must_return(
     assert (repo / "src").read_bytes() == b"user file named src\n"
 
 
-def test_ignored_files_are_left_alone(repo: Path, ws: GitWorkspace) -> None:
+def test_ignored_files_the_turn_wrote_are_undone_too(repo: Path, ws: GitWorkspace) -> None:
+    write(repo, "build/old.o", b"earlier artifact")
     ws.before_write("t1")
     write(repo, "build/out.o", b"artifact")
+    (repo / "build/old.o").unlink()
     write(repo, "src/app.py", b"changed\n")
     record = ws.after_turn("t1")
-    assert record is not None and record.files == ("src/app.py",)
+    assert record is not None
+    assert record.files == ("build/old.o", "build/out.o", "src/app.py")
     assert ws.undo().ok
-    assert (repo / "build/out.o").read_bytes() == b"artifact"
+    assert not (repo / "build/out.o").exists()
+    assert (repo / "build/old.o").read_bytes() == b"earlier artifact"
 
 
 def test_unfinished_turn_is_recorded_when_the_next_one_starts(repo: Path, ws: GitWorkspace) -> None:
@@ -498,8 +501,9 @@ def test_undo_is_refused_while_a_merge_is_in_progress(repo: Path, ws: GitWorkspa
 
 
 def test_undo_reports_missing_checkpoints_and_changes_nothing(repo: Path, ws: GitWorkspace) -> None:
+    write(repo, "notes.txt", b"only in the checkpoint\n")  # untracked: no other copy in git
     ws.before_write("t1")
-    write(repo, "src/app.py", b"agent\n")
+    write(repo, "notes.txt", b"agent\n")
     ws.after_turn("t1")
     for ref in git(repo, "for-each-ref", "--format=%(refname)", "refs/codeagent/").split():
         git(repo, "update-ref", "-d", ref)
@@ -636,24 +640,25 @@ def test_a_write_failing_half_way_puts_everything_back(
     snapshot = tree_state(repo)
 
     # Inject one failure after the removals already happened (e.g. a full disk).
-    real_run = GitPlumbing.run
+    real_replace = os.replace
     failures = []
 
-    def failing_run(self: GitPlumbing, *args: str, **kwargs: object) -> bytes:
-        if args[0] == "checkout-index" and not failures:
-            failures.append(args)
-            raise GitCommandError("git checkout-index failed: No space left on device")
-        return real_run(self, *args, **kwargs)
+    def failing_replace(src: object, dst: object) -> None:
+        if not failures:
+            failures.append(dst)
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(GitPlumbing, "run", failing_run)
+    monkeypatch.setattr(git_restore.os, "replace", failing_replace)
     result = ws.undo()
     assert failures
     assert not result.ok
     assert "left as they were" in result.message and "No space left" in result.message
     assert tree_state(repo) == snapshot
     assert len(ws.history) == 1
+    assert not list(repo.rglob(".codeagent-restore-*"))
 
-    monkeypatch.setattr(GitPlumbing, "run", real_run)
+    monkeypatch.setattr(git_restore.os, "replace", real_replace)
     assert ws.undo().ok
     assert not (repo / "created.txt").exists()
 

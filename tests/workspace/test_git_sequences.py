@@ -1,6 +1,7 @@
 """Random sequences of agent turns, user edits, undos and redos against a model of the tree.
 
-After every step the working tree must match the model byte for byte (content and exec bit),
+After every step the working tree must match the model byte for byte and mode for mode (content,
+every permission bit, symlink targets; CRLF files under ``* text=auto``; ignored files too),
 and HEAD, the user's index and all branches must be exactly as they were (unless auto-commit is
 on, in which case HEAD may only advance along the same branch by commits holding a turn's files).
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
@@ -33,10 +35,12 @@ PATHS = [
 ]
 IGNORED = {"cache.log"}
 CONTENTS = st.one_of(
-    st.sampled_from([b"", b"one\n", b"two\n", b"\0\xff\x00binary"]), st.binary(max_size=12)
+    st.sampled_from([b"", b"one\n", b"two\r\nlines\r\n", b"mixed\r\nends\n", b"\0\xff\x00binary"]),
+    st.binary(max_size=12),
 )
-# ("file", content, executable) or ("link", target, False)
-FileState = tuple[str, bytes, bool]
+PERMS = [0o644, 0o755, 0o600, 0o700, 0o640]
+# ("file", content, permission bits) or ("link", target, 0)
+FileState = tuple[str, bytes, int]
 LINK_TARGETS = [b"a.txt", b"missing target", b"../outside the repo"]
 OPS = st.lists(
     st.tuples(
@@ -85,6 +89,7 @@ class CheckpointMachine(RuleBasedStateMachine):
         self._apply([("write", "a.txt", b"base a\n"), ("write", "dir/x.bin", b"\x00\x01")])
         self._apply([("chmod", "dir/x.bin", b"")])
         (self.root / ".gitignore").write_text("*.log\n")
+        (self.root / ".gitattributes").write_text("* text=auto\n")
         git(self.root, "add", "-A")
         git(self.root, "commit", "-q", "-m", "base")
         self._apply([("write", "b c.txt", b"untracked at start\n")])
@@ -108,20 +113,21 @@ class CheckpointMachine(RuleBasedStateMachine):
                     path.unlink()  # never write through a link into its target
             if kind == "write":
                 path.write_bytes(content)
-                executable = bool(old and old[0] == "file" and old[2])
-                path.chmod(0o755 if executable else 0o644)
-                self.model[rel] = ("file", content, executable)
+                perm = old[2] if old and old[0] == "file" else 0o644
+                path.chmod(perm)
+                self.model[rel] = ("file", content, perm)
             elif kind == "link":
                 target = content if content in LINK_TARGETS else LINK_TARGETS[0]
                 path.unlink(missing_ok=True)
                 path.symlink_to(os.fsdecode(target))
-                self.model[rel] = ("link", target, False)
+                self.model[rel] = ("link", target, 0)
             elif kind == "delete" and old:
                 path.unlink()
                 del self.model[rel]
             elif kind == "chmod" and old and old[0] == "file":
-                path.chmod(0o644 if old[2] else 0o755)
-                self.model[rel] = ("file", old[1], not old[2])
+                perm = PERMS[(PERMS.index(old[2]) + 1 + len(content) % 3) % len(PERMS)]
+                path.chmod(perm)
+                self.model[rel] = ("file", old[1], perm)
 
     def _git_state(self) -> tuple[str, str, str, str]:
         index = self.root / ".git" / "index"
@@ -142,12 +148,13 @@ class CheckpointMachine(RuleBasedStateMachine):
             for name in files:
                 full = Path(dirpath, name)
                 rel = full.relative_to(self.root).as_posix()
-                if rel == ".gitignore":
+                if rel in (".gitignore", ".gitattributes"):
                     continue
                 if full.is_symlink():
-                    found[rel] = ("link", os.fsencode(os.readlink(full)), False)
+                    found[rel] = ("link", os.fsencode(os.readlink(full)), 0)
                 else:
-                    found[rel] = ("file", full.read_bytes(), os.access(full, os.X_OK))
+                    perm = stat.S_IMODE(full.lstat().st_mode)
+                    found[rel] = ("file", full.read_bytes(), perm)
         return found
 
     # -- rules --------------------------------------------------------------------------------
@@ -160,10 +167,9 @@ class CheckpointMachine(RuleBasedStateMachine):
         self.ws.before_write(turn_id)
         self._apply(ops)
         record = self.ws.after_turn(turn_id, f"turn {self.turns}")
+        # Ignored files are checkpointed too (a command may delete them), so they count.
         changed = sorted(
-            p
-            for p in set(before) | set(self.model)
-            if p not in IGNORED and before.get(p) != self.model.get(p)
+            p for p in set(before) | set(self.model) if before.get(p) != self.model.get(p)
         )
         if not changed:
             assert record is None
@@ -181,7 +187,7 @@ class CheckpointMachine(RuleBasedStateMachine):
             else:
                 # Nothing to commit: HEAD already holds these files as the turn left them
                 # (e.g. the turn only deleted an untracked file).
-                for path in changed:
+                for path in set(changed) - IGNORED:  # ignored files are never committed
                     listed = git(self.root, "ls-tree", "-z", "--name-only", "HEAD", "--", path)
                     in_head = bool(listed.strip("\0"))
                     assert in_head == (path in self.model)
