@@ -12,6 +12,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets._markdown import MarkdownStream
 
+# Textual and Rich pass ESC sequences in widget text to the terminal as is (OSC 52, OSC 0, CSI
+# 2J were seen reaching it): every text from the model, a command or a server goes through this.
+from codeagent.sanitize import display_text
+
 #: blocks kept mounted; older ones are pruned so long sessions stay fast
 MAX_BLOCKS = 300
 PRUNE_TO = 200
@@ -36,13 +40,14 @@ class UserMessage(Static):
     """What the user typed."""
 
     def __init__(self, text: str, *, queued: bool = False) -> None:
-        super().__init__(Text(text), classes="queued" if queued else "")
+        super().__init__(Text(display_text(text)), classes="queued" if queued else "")
 
 
 class AssistantMessage(Markdown):
     """One assistant answer, fed incrementally through a ``MarkdownStream``."""
 
     def __init__(self, item_id: str, text: str = "") -> None:
+        text = display_text(text)
         super().__init__(text or None)
         self.item_id = item_id
         self._stream: MarkdownStream | None = None
@@ -52,6 +57,7 @@ class AssistantMessage(Markdown):
 
     async def write(self, delta: str) -> None:
         """Append ``delta`` to the answer."""
+        delta = display_text(delta)
         if self._stream is None:
             self._stream = Markdown.get_stream(self)
         self.text += delta
@@ -60,6 +66,7 @@ class AssistantMessage(Markdown):
 
     async def finish(self, text: str) -> None:
         """Stop streaming; if nothing was streamed, show ``text`` whole."""
+        text = display_text(text)
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None
@@ -78,11 +85,11 @@ class ReasoningBlock(Collapsible):
         super().__init__(self.body, title="Thinking…", collapsed=True, classes="reasoning")
 
     def append(self, delta: str) -> None:
-        self.text += delta
+        self.text += display_text(delta)
         self.body.update(Text(self.text))
 
     def finish(self, text: str) -> None:
-        self.text = text or self.text
+        self.text = display_text(text) or self.text
         self.body.update(Text(self.text))
         first = self.text.strip().splitlines()[0] if self.text.strip() else "Reasoning"
         self.title = f"Thought: {shorten(first.strip('*# '), TITLE_LENGTH)}"
@@ -94,8 +101,8 @@ class ToolBlock(Collapsible):
     def __init__(self, call_id: str, tool: str, title: str, detail: str = "") -> None:
         self.call_id = call_id
         self.tool = tool
-        self.label = title
-        self.body = Static(Text(detail), classes="tool-detail")
+        self.label = title = display_text(title)
+        self.body = Static(Text(display_text(detail)), classes="tool-detail")
         self.output = Static("", classes="tool-output")
         super().__init__(
             self.body,
@@ -123,13 +130,14 @@ class ToolBlock(Collapsible):
         self.title = f"{self._icon(self.tool)} {self.label}  {mark} {status}"
         self.remove_class("running")
         self.add_class(state)
-        self.output.update(Text(output.rstrip()))
+        self.output.update(Text(display_text(output).rstrip()))
 
 
 class NoticeLine(Static):
     """A one-line notice (reconnect, fallback, recovery, checkpoint, info, warning, error)."""
 
     def __init__(self, category: str, text: str, *, markdown: bool = False) -> None:
+        text = display_text(text)
         if markdown:
             super().__init__(classes=f"notice {category}")
             self._markdown = text

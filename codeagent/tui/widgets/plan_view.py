@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from codeagent.agent.events import PlanStep
+from codeagent.sanitize import display_text
 
 MARKS = {"completed": ("✔", "plan-done"), "in_progress": ("▶", "plan-active"), "pending": ("○", "")}
 
@@ -26,10 +27,11 @@ class PlanView(Static):
         done = sum(step.status == "completed" for step in self.steps)
         text = Text(f"Plan {done}/{len(self.steps)}", style="bold")
         if explanation:
-            text.append(f"  {explanation}", style="italic")
+            text.append(f"  {display_text(explanation)}", style="italic")
         for step in self.steps:
             mark, style = MARKS.get(step.status, ("○", ""))
-            text.append(f"\n {mark} {step.step}", style="strike" if style == "plan-done" else "")
+            line = f"\n {mark} {display_text(step.step)}"
+            text.append(line, style="strike" if style == "plan-done" else "")
         self.update(text)
         self.display = bool(self.steps)
 
