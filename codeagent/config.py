@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     store: bool = False
     approval_policy: Policy = Policy.ASK
     sandbox: Literal["auto", "bwrap", "none"] = "auto"
+    #: Environment for sandboxed commands beyond PATH, locale and an empty HOME: ``NAME``
+    #: passes codeagent's own value on, ``NAME=value`` sets one.
+    sandbox_env: list[str] = Field(default_factory=list)
     #: Server-side compaction (``context_management``) on every request.
     compaction: bool = True
     #: Tokens at which to compact; unset: 80% of the model's context window (from the catalog).

@@ -8,7 +8,7 @@ from typing import Any
 
 from codeagent.agent.tools.patch import APPLY_PATCH_FUNCTION_TOOL, APPLY_PATCH_TOOL
 from codeagent.agent.tools.plan import UPDATE_PLAN_TOOL
-from codeagent.agent.tools.sandbox import detect_sandbox
+from codeagent.agent.tools.sandbox import Sandbox, detect_sandbox
 from codeagent.agent.tools.shell import SHELL_FUNCTION_TOOL, SHELL_TOOL
 from codeagent.config import Settings, user_config_path
 from codeagent.responses.catalog import MIN_COMPACT_THRESHOLD
@@ -97,9 +97,10 @@ def make_model_check(settings: Settings) -> ModelCheck:
     return ModelCheck(settings.base_url, key, settings.model, settings.catalog())
 
 
-def make_sandbox(settings: Settings) -> Any:
-    """The command sandbox the settings ask for (``auto``: bubblewrap when it works)."""
-    return detect_sandbox(settings.sandbox)
+def make_sandbox(settings: Settings) -> Sandbox:
+    """The command sandbox the settings ask for (``auto``: bubblewrap when every protection
+    works), with the ``sandbox_env`` the user configured."""
+    return detect_sandbox(settings.sandbox, settings.sandbox_env)
 
 
 def make_checkpoints(

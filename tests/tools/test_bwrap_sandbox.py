@@ -134,12 +134,13 @@ def test_wrap_arguments(git_repo: Path):
     argv = BwrapSandbox("/usr/bin/bwrap").wrap(["ls"], git_repo / "src")
     joined = " ".join(argv)
     root = os.path.realpath(git_repo)
-    assert argv[:5] == ["/usr/bin/bwrap", "--ro-bind", "/", "/", "--dev"]
+    assert argv[:3] == ["/usr/bin/bwrap", "--unshare-all", "--unshare-user"]
+    assert "--cap-drop ALL" in joined and "--new-session" in argv
     assert f"--bind {root} {root}" in joined
     assert f"--ro-bind {root}/.git {root}/.git" in joined
-    assert "--unshare-net" in argv and "--die-with-parent" in argv and "--tmpfs" in argv
-    assert argv[-2:] == ["--", "ls"]
-    assert "--unshare-net" not in BwrapSandbox("bwrap").wrap(["ls"], git_repo, network=True)
+    assert "--share-net" not in argv and "--die-with-parent" in argv and "--tmpfs" in argv
+    assert argv[-2:] == ["sh", "ls"]
+    assert "--share-net" in BwrapSandbox("bwrap").wrap(["ls"], git_repo, network=True)
 
 
 def test_repository_root_is_found_from_a_subdirectory(git_repo: Path, tmp_path: Path):

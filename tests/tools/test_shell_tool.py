@@ -116,11 +116,26 @@ async def test_signals_and_unstartable_commands_report_exit_codes(tmp_path: Path
     assert nowhere.exit_code == 127 and "could not start the command" in nowhere.stderr
 
 
-async def test_secrets_are_not_visible_to_commands(tmp_path: Path, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-very-secret")
-    monkeypatch.setenv("CODEAGENT_TEST_VISIBLE", "visible-value")
+_SECRETS = {
+    "OPENAI_API_KEY": "sk-test-very-secret",
+    "CODEAGENT_API_KEY": "sk-codeagent-secret",
+    "AWS_ACCESS_KEY_ID": "AKIA-secret",
+    "DATABASE_URL": "postgres://u:pw@db/x",
+    "GITHUB_PAT": "ghp-secret",
+    "GH_AUTH": "gh-secret",
+    "SSH_AUTH_SOCK": "/tmp/ssh-agent.sock",
+    "SENTRY_DSN": "https://secret@sentry",
+    "NPM_CONFIG__AUTH": "npm-secret",
+}
+
+
+async def test_secrets_are_not_visible_to_unsandboxed_commands(tmp_path: Path, monkeypatch):
+    for name, value in _SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("MY_TOOL_SETTING", "visible-value")
     (result,) = await run_commands(["env"], cwd=tmp_path, sandbox=None)
-    assert "sk-test-very-secret" not in result.stdout
+    for name, value in _SECRETS.items():
+        assert name not in result.stdout and value not in result.stdout
     assert "visible-value" in result.stdout
 
 

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import shutil
 import signal
 from dataclasses import dataclass
@@ -21,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from codeagent.agent.tools.output_cap import HeadTailBuffer
-from codeagent.agent.tools.sandbox import Sandbox
+from codeagent.agent.tools.process_limit import Containment
+from codeagent.agent.tools.sandbox import Sandbox, scrubbed_environment
 
 DEFAULT_TIMEOUT_MS = 120_000
 DEFAULT_MAX_OUTPUT = 10_000
@@ -29,7 +29,6 @@ DEFAULT_MAX_OUTPUT = 10_000
 MAX_TIMEOUT_MS = 600_000
 MAX_OUTPUT_LIMIT = 1 << 20
 _READ_CHUNK = 65_536
-_SECRET_NAME = re.compile(r"API_KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
 
 #: ``environment: local``: the commands run on the user's machine (the Agents SDK sends the same).
 SHELL_TOOL: dict = {"type": "shell", "environment": {"type": "local"}}
@@ -83,10 +82,9 @@ class CommandResult:
 
 
 def command_environment() -> dict[str, str]:
-    """The environment commands run with: ours minus secrets, with pagers and colour off."""
-    env = {k: v for k, v in os.environ.items() if not _SECRET_NAME.search(k)}
-    env.update(PAGER="cat", GIT_PAGER="cat", GIT_TERMINAL_PROMPT="0", TERM="dumb", NO_COLOR="1")
-    return env
+    """The environment of a command run without a sandbox: ours minus secrets, with pagers
+    and colour off (a sandboxed one gets ``BwrapSandbox.environment``'s allow-list)."""
+    return scrubbed_environment()
 
 
 def _shell() -> str:
@@ -134,6 +132,24 @@ async def run_command(
     argv = [_shell(), "-c", command]
     if sandbox is not None:
         argv = sandbox.wrap(argv, cwd, network=network)
+    # Everything the command starts, even in a session of its own, is found and killed.
+    containment = Containment()
+    try:
+        return await _run(command, containment.argv(argv), cwd, sandbox, containment,
+                          timeout_ms, max_output)  # fmt: skip
+    finally:
+        await asyncio.shield(asyncio.to_thread(containment.close))
+
+
+async def _run(
+    command: str,
+    argv: list[str],
+    cwd: Path,
+    sandbox: Sandbox | None,
+    containment: Containment,
+    timeout_ms: int,
+    max_output: int,
+) -> CommandResult:
     stdout, stderr = HeadTailBuffer(max_output), HeadTailBuffer(max_output)
     loop = asyncio.get_running_loop()
     exited: asyncio.Future[None] = loop.create_future()
@@ -145,7 +161,7 @@ async def run_command(
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            env=command_environment(),
+            env=sandbox.environment() if sandbox is not None else scrubbed_environment(),
             start_new_session=True,  # own process group: a timeout or interrupt kills all of it
         )
     )
@@ -164,6 +180,7 @@ async def run_command(
         # 127 is what a shell reports for a command it cannot run.
         return CommandResult(command, 127, "", f"could not start the command: {exc}\n")
     process = asyncio.subprocess.Process(transport, protocol, loop)
+    containment.track(process.pid)
     readers = asyncio.gather(_pump(process.stdout, stdout), _pump(process.stderr, stderr))
     timed_out = False
     try:
@@ -174,12 +191,14 @@ async def run_command(
         except TimeoutError:
             timed_out = True
         # Kill what is left of the group (the command on timeout, background children always)
-        # so the pipes close and the readers finish.
+        # and whatever left the group, so the pipes close and the readers finish.
         _kill_group(process)
-        await readers
+        await asyncio.shield(exited)  # its orphans are re-parented by now
+        await _kill_until_done(containment, readers)
         await process.wait()
     except BaseException:
         _kill_group(process)
+        containment.kill_all()
         readers.cancel()
         with contextlib.suppress(BaseException):
             # Collect the readers' cancellation too, or asyncio logs it as never retrieved.
@@ -197,6 +216,17 @@ async def run_command(
         timed_out=timed_out,
         truncated=stdout.truncated or stderr.truncated,
     )
+
+
+async def _kill_until_done(containment: Containment, readers: asyncio.Future[Any]) -> None:
+    """Kill the command's leftovers until its output pipes close (a grandchild may only be
+    re-parented, and so found, once its own parent was killed)."""
+    while True:
+        await asyncio.to_thread(containment.kill_all)
+        done, _ = await asyncio.wait([readers], timeout=0.2)
+        if done:
+            await readers
+            return
 
 
 def _with_timeout_note(stderr: str, timeout_ms: int) -> str:
