@@ -11,7 +11,7 @@ from codeagent.agent.tools.plan import UPDATE_PLAN_TOOL
 from codeagent.agent.tools.sandbox import Sandbox, detect_sandbox
 from codeagent.agent.tools.shell import SHELL_FUNCTION_TOOL, SHELL_TOOL
 from codeagent.config import Settings, user_config_path
-from codeagent.responses.catalog import MIN_COMPACT_THRESHOLD
+from codeagent.responses.catalog import MIN_COMPACT_THRESHOLD, describe_catalog
 from codeagent.responses.model_check import ModelCheck
 from codeagent.responses.transport import Transport
 from codeagent.workspace.git import GitWorkspace, NoCheckpoints, open_workspace
@@ -97,6 +97,19 @@ def make_model_check(settings: Settings) -> ModelCheck:
     return ModelCheck(settings.base_url, key, settings.model, settings.catalog())
 
 
+def model_listing(settings: Settings) -> str:
+    """The ``/model`` listing: every catalog model with its prices, the current one marked."""
+    return describe_catalog(current=settings.model, catalog=settings.catalog())
+
+
+def model_note(settings: Settings, name: str) -> str | None:
+    """What to tell a user switching to ``name``: deprecated, shut down, or not in the catalog."""
+    entry = settings.catalog().get(name)
+    if entry is None:
+        return f"{name} is not in the model catalog: no prices or limits are known for it."
+    return entry.lifecycle_note()
+
+
 def make_sandbox(settings: Settings) -> Sandbox:
     """The command sandbox the settings ask for (``auto``: bubblewrap when every protection
     works), with the ``sandbox_env`` the user configured."""
@@ -119,6 +132,8 @@ __all__ = [
     "make_model_check",
     "make_sandbox",
     "make_transport",
+    "model_listing",
+    "model_note",
     "reasoning_param",
     "tool_specs",
     "user_instructions",

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from codeagent.agent.approvals import Policy
+from codeagent.agent.assembly import model_listing, model_note
 
 if TYPE_CHECKING:
     from codeagent.sessions import SessionInfo
@@ -183,11 +184,13 @@ async def _help(ctx: CommandContext, args: list[str]) -> None:
 @command("model", "show or switch the model", usage="[NAME]", max_args=1)
 async def _model(ctx: CommandContext, args: list[str]) -> None:
     if not args:
-        ctx.say(f"Model: {ctx.agent.status().model}")
+        ctx.say(f"Model: {ctx.agent.status().model}\n{model_listing(ctx.agent.settings)}")
         return
     ctx.agent.set_model(args[0])
     ctx.refresh_status()
-    ctx.say(f"Model set to {args[0]} (used from the next model call).")
+    note = model_note(ctx.agent.settings, args[0])
+    note = f" {note}" if note else ""
+    ctx.say(f"Model set to {args[0]} (used from the next model call).{note}")
 
 
 @command("approvals", "show or set the approval policy", usage="[POLICY]", max_args=1)
