@@ -170,3 +170,19 @@ def test_the_model_cannot_write_the_repo_config_unasked(
     write_user_config(tmp_path, f'base_url = "{server.base_url}"\n')
     result = run_exec(repo, tmp_path, key, "--full-auto", "configure yourself")
     assert not (repo / ".codeagent" / "config.toml").exists(), result.stderr
+
+
+def test_an_agents_md_symlink_out_of_the_repo_is_not_sent(
+    make_server, repo: Path, tmp_path: Path, key: str
+) -> None:
+    secret = tmp_path / "credentials"
+    secret.write_text("aws_secret_access_key = top-secret-material\n")
+    (repo / "AGENTS.md").symlink_to(secret)
+    (repo / "sub").mkdir()
+    (repo / "sub" / "AGENTS.md").write_text("Use tabs in sub/.\n")
+    server = make_server()
+    write_user_config(tmp_path, f'base_url = "{server.base_url}"\n')
+    result = run_exec(repo, tmp_path, key, "-C", str(repo / "sub"), "hello")
+    assert result.returncode == 0, result.stderr
+    assert "Use tabs in sub/." in _sent_instructions(server)  # the repository's own file is
+    assert "top-secret-material" not in _sent_instructions(server)

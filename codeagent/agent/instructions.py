@@ -63,7 +63,13 @@ def agents_md_files(root: Path, cwd: Path) -> list[Path]:
         for part in cwd.relative_to(root).parts:
             current = current / part
             directories.append(current)
-    return [d / AGENTS_MD for d in directories if (d / AGENTS_MD).is_file()]
+    # A symlinked AGENTS.md pointing outside the repository (~/.ssh/id_rsa) is not the
+    # repository's text: it would be sent to the server unasked (issue 11, hole 3).
+    return [
+        d / AGENTS_MD
+        for d in directories
+        if (d / AGENTS_MD).is_file() and (d / AGENTS_MD).resolve().is_relative_to(root)
+    ]
 
 
 def _agents_md_section(root: Path, cwd: Path) -> str:
