@@ -134,3 +134,10 @@ def test_conversation_options_carry_a_per_session_cache_key(tmp_path: Path) -> N
     assert options["extra"] == {"prompt_cache_key": "20261201-abc"}
     assert {"type": "shell", "environment": {"type": "local"}} in options["tools"]
     assert options["model"] == DEFAULT_MODEL
+
+
+def test_a_model_without_builtin_tools_gets_function_tools(tmp_path: Path) -> None:
+    tools = conversation_options(load_settings(tmp_path, {"model": "gpt-5"}), "s")["tools"]
+    assert {t["type"] for t in tools} == {"function"}
+    tools = conversation_options(load_settings(tmp_path, {"model": "local-llm"}), "s")["tools"]
+    assert {"type": "apply_patch"} in tools  # unknown: as configured (built-in by default)

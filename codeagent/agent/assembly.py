@@ -69,9 +69,12 @@ def conversation_options(settings: Settings, session_id: str) -> dict[str, Any]:
     """The ``Conversation`` keyword arguments for ``settings`` (all but the transport and the
     instructions). ``prompt_cache_key`` is the session id: one cache key per session, like Codex
     sends its conversation id, so the server routes the session's calls to the same cache."""
+    entry = settings.catalog().get(settings.model)
+    # A model without the built-in shell/apply_patch tools gets them as function tools.
+    function_tools = settings.function_tools or (entry is not None and not entry.builtin_tools)
     return {
         "model": settings.model,
-        "tools": tool_specs(settings.function_tools),
+        "tools": tool_specs(function_tools),
         "store": settings.store,
         "reasoning": reasoning_param(settings),
         "context_management": context_management(settings),
