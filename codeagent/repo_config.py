@@ -36,6 +36,8 @@ HARMLESS = frozenset(
 )
 
 _POLICY_RANK = {Policy.READ_ONLY: 0, Policy.ASK: 1, Policy.AUTO_EDIT: 2, Policy.FULL_AUTO: 3}
+#: Limits a repository may lower (never raise) without trust.
+_LOWER_IS_STRICTER = frozenset({"max_model_calls_per_turn"})
 #: Keys that send requests (and the key) somewhere else when found inside a table value.
 _DESTINATION_KEYS = {"base_url", "api_key"}
 
@@ -106,6 +108,11 @@ def _harmless(name: str, value: Any, root: Path, below: Any) -> bool:
         return True  # requiring the sandbox never widens anything
     if name in ("store", "no_git", "auto_commit") and value is False:
         return True
+    if name in _LOWER_IS_STRICTER:
+        try:
+            return int(value) <= int(below)
+        except (TypeError, ValueError):
+            return False
     return _same(value, below)
 
 
