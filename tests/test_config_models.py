@@ -141,3 +141,17 @@ def test_a_model_without_builtin_tools_gets_function_tools(tmp_path: Path) -> No
     assert {t["type"] for t in tools} == {"function"}
     tools = conversation_options(load_settings(tmp_path, {"model": "local-llm"}), "s")["tools"]
     assert {"type": "apply_patch"} in tools  # unknown: as configured (built-in by default)
+
+
+def test_switching_model_adapts_reasoning_tools_and_compaction(tmp_path: Path) -> None:
+    from codeagent.agent.assembly import model_note, model_switch
+
+    settings = load_settings(tmp_path, {"reasoning_effort": "ultra"})
+    switched = settings.model_copy(update={"model": "gpt-5"})
+    fields = model_switch(switched, "s")
+    assert fields["reasoning"] == {"summary": "auto"}  # gpt-5 has no ultra: its default
+    assert fields["context_management"] == [{"type": "compaction", "compact_threshold": 320_000}]
+    assert {t["type"] for t in fields["tools"]} == {"function"}
+    note = model_note(settings, "gpt-5")
+    assert "shuts down on 2026-12-11" in note and "reasoning effort 'ultra'" in note
+    assert model_note(settings, "gpt-6.2-astra") is None

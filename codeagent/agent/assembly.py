@@ -39,11 +39,13 @@ def reasoning_param(settings: Settings) -> dict[str, Any] | None:
     model reasons (so the user sees what it thinks). None for a model the catalog does not
     know and no effort set, or a model that does not reason: the server's default then."""
     effort = settings.reasoning_effort
+    entry = settings.catalog().get(settings.model)
+    if effort is not None and entry is not None and effort not in entry.reasoning_efforts:
+        effort = None  # switched (/model) to a model without that level: its default then
     if effort == "none":
         return {"effort": "none"}  # no reasoning, so no summary to ask for
     if effort is not None:
         return {"effort": effort, "summary": "auto"}
-    entry = settings.catalog().get(settings.model)
     if entry is not None and entry.reasons:
         return {"summary": "auto"}
     return None
@@ -110,7 +112,18 @@ def model_note(settings: Settings, name: str) -> str | None:
     entry = settings.catalog().get(name)
     if entry is None:
         return f"{name} is not in the model catalog: no prices or limits are known for it."
-    return entry.lifecycle_note()
+    notes = [entry.lifecycle_note() or ""]
+    effort = settings.reasoning_effort
+    if effort is not None and effort not in entry.reasoning_efforts:
+        notes.append(f"It does not accept reasoning effort {effort!r}; its default is used.")
+    return " ".join(n for n in notes if n) or None
+
+
+def model_switch(settings: Settings, session_id: str) -> dict[str, Any]:
+    """The conversation fields that follow the model (``settings.model`` is the new one):
+    tools, reasoning and the compaction threshold, for ``Conversation.update_settings``."""
+    options = conversation_options(settings, session_id)
+    return {k: options[k] for k in ("model", "tools", "reasoning", "context_management")}
 
 
 def make_sandbox(settings: Settings) -> Sandbox:
@@ -137,6 +150,7 @@ __all__ = [
     "make_transport",
     "model_listing",
     "model_note",
+    "model_switch",
     "reasoning_param",
     "tool_specs",
     "user_instructions",

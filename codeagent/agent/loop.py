@@ -23,6 +23,7 @@ from codeagent.agent.assembly import (
     make_model_check,
     make_sandbox,
     make_transport,
+    model_switch,
     user_instructions,
 )
 from codeagent.agent.conversation import Conversation
@@ -333,7 +334,8 @@ class Agent:
     def set_model(self, name: str) -> None:
         """Use model ``name`` from the next call on (the next call sends the full input)."""
         self.settings = self.settings.model_copy(update={"model": name})
-        self.conversation.update_settings(model=name)
+        # Tools, reasoning and the compaction threshold follow the model's catalog entry.
+        self.conversation.update_settings(**model_switch(self.settings, self.session.id))
         self.model_check.model = name
 
     def set_policy(self, policy: Policy) -> None:
