@@ -46,7 +46,7 @@ from codeagent.responses.catalog import (
     ReasoningEffort,
     load_catalog,
 )
-from codeagent.sanitize import register_secret
+from codeagent.sanitize import register_secret, terminal_safe
 
 APP_NAME = "codeagent"
 REPO_CONFIG = Path(".codeagent") / "config.toml"
@@ -125,6 +125,8 @@ class Settings(BaseSettings):
     def _check_model(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be empty")
+        if terminal_safe(value) != value:  # it is shown in the status bar and in /status
+            raise ValueError("must not contain control characters")
         return value.strip()
 
     @field_validator("models")

@@ -65,12 +65,4 @@ def trust(root: Path, digest: str) -> None:
         raise
 
 
-def forget(root: Path) -> None:
-    """Drop any trust decision for ``root``."""
-    path = store_path()
-    repos = _read(path)
-    if repos.pop(_key(root), None) is not None:
-        path.write_text(json.dumps({"repositories": repos}, indent=2), encoding="utf-8")
-
-
-__all__ = ["forget", "is_trusted", "store_path", "trust"]
+__all__ = ["is_trusted", "store_path", "trust"]

@@ -143,3 +143,10 @@ def test_cli_flags_become_overrides(tmp_path: Path) -> None:
 def test_settings_without_loader_use_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CODEAGENT_APPROVAL_POLICY", "full-auto")
     assert Settings().approval_policy is Policy.FULL_AUTO
+
+
+def test_a_model_name_with_control_characters_is_refused(tmp_path: Path) -> None:
+    """Repository files may set the model without trust; the name is shown on screen."""
+    write(tmp_path / ".codeagent" / "config.toml", 'model = "gpt\\u001b]0;pwned\\u0007"\n')
+    with pytest.raises(ConfigError, match=r"model .*control characters"):
+        load_settings(tmp_path, {})
