@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import logging
 import os
@@ -133,8 +134,9 @@ class ModelCheck:
         return listed
 
     async def _get_models(self) -> dict[str, str | None]:
-        import httpx  # already a dependency; imported only when the check runs
-
+        # httpx (~0.1-0.2 s to import) is loaded off the event loop, so a WebSocket session's
+        # first request and screen updates do not wait for it.
+        httpx = await asyncio.to_thread(importlib.import_module, "httpx")
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
         async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
             response = await client.get(f"{self.base_url}/models", headers=headers)
