@@ -23,7 +23,12 @@ def ask_on_terminal(config_path: Path, lines: list[str], stdin: TextIO, stream: 
         file=stream,
     )
     print("Apply them? [y]es / [N]o (ignore them): ", end="", file=stream, flush=True)
-    return stdin.readline().strip().lower() in ("y", "yes")
+    try:
+        answer = stdin.readline()
+    except KeyboardInterrupt:  # Ctrl-C at the question: stop here, without a traceback
+        print(file=stream)
+        raise SystemExit(130) from None
+    return answer.strip().lower() in ("y", "yes")
 
 
 def settle_repo_trust(

@@ -110,3 +110,15 @@ def test_tui_asks_on_the_terminal_before_starting(make_server, tmp_path: Path) -
     result = run_exec(repo, tmp_path, key, "hello")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "You said: hello"
+
+
+def test_ctrl_c_at_the_question_stops_without_a_traceback(repo: Path) -> None:
+    class Interrupted(io.StringIO):
+        def readline(self, *args: object) -> str:
+            raise KeyboardInterrupt
+
+    write_repo_config(repo, HOSTILE)
+    with pytest.raises(SystemExit) as stopped:
+        settle_repo_trust(repo, stdin=Interrupted(), stream=io.StringIO(), interactive=True)
+    assert stopped.value.code == 130
+    assert not trust.store_path().exists()
