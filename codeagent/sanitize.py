@@ -29,6 +29,8 @@ _CSI = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]")
 #: Everything a terminal may act on that is not a plain newline or tab, plus bidi overrides.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _NEWLINES = re.compile(r"\r\n?")
+#: Lone surrogates (a broken stream can carry them) cannot be encoded for any terminal.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -48,12 +50,14 @@ def terminal_safe(text: str) -> str:
     """``text`` with nothing left that a terminal would execute (see the module docstring).
 
     Ordinary Unicode, newlines and tabs are kept; a carriage return becomes a newline (a lone
-    ``\\r`` could otherwise overwrite what was printed before it).
+    ``\\r`` could otherwise overwrite what was printed before it); a lone surrogate becomes
+    U+FFFD (printing it would raise ``UnicodeEncodeError``).
     """
     if not text:
         return text
     text = _CSI.sub("", text)
     text = _NEWLINES.sub("\n", text)
+    text = _SURROGATE.sub("\ufffd", text)
     return _CONTROL.sub(_placeholder, text)
 
 

@@ -51,6 +51,12 @@ def test_colour_codes_are_dropped_and_carriage_returns_become_newlines() -> None
     assert terminal_safe("rm -rf /\rls") == "rm -rf /\nls"
 
 
+def test_a_lone_surrogate_becomes_a_replacement_character() -> None:
+    safe = terminal_safe("broken \ud83d stream")
+    assert safe == "broken \ufffd stream"
+    safe.encode("utf-8")  # printable on any UTF-8 terminal
+
+
 def test_bidi_overrides_are_shown_not_obeyed() -> None:
     assert terminal_safe("ls \u202etxt.exe") == "ls <U+202E>txt.exe"
 
