@@ -25,8 +25,8 @@ from textual.worker import Worker, WorkerState
 
 from codeagent.tui import commands
 from codeagent.tui.approver import TuiApprover
-from codeagent.tui.command_context import AppCommandContext
 from codeagent.tui.coalesce import DeltaCoalescer
+from codeagent.tui.command_context import AppCommandContext
 from codeagent.tui.event_view import EventView
 from codeagent.tui.messages import AgentEventReceived, ApprovalRequested, TurnFinished
 from codeagent.tui.widgets.chat import ChatLog, NoticeLine, UserMessage
@@ -97,7 +97,7 @@ class CodeAgentApp(App[int]):
         yield self.menu
         yield self.prompt
         yield self.status_bar
-        yield Footer()
+        yield Footer(compact=True)  # compact: Esc and Ctrl+Q still fit at 80 columns
 
     def on_mount(self) -> None:
         self._register_themes()
@@ -365,7 +365,8 @@ class CodeAgentApp(App[int]):
         if action == "back":
             return not (self.turn_running and self.prompt.has_focus)
         if action == "focus_approval":
-            return bool(self._approval_panels())
+            waiting = self._approval_panels()
+            return bool(waiting) and not waiting[0].has_focus_within
         return True
 
     def on_descendant_focus(self) -> None:

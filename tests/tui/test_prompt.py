@@ -134,3 +134,63 @@ async def test_a_burst_of_keys_then_enter_sends_everything() -> None:
         await pilot.pause()
         await pilot.pause()
         assert app.sent == ["hello there"]
+
+
+def burst(app, text: str, then: str = "enter") -> None:
+    """Keys as a terminal delivers a paste or very fast typing: all queued before any is handled."""
+    from textual import events
+
+    for char in text:
+        app.post_message(events.Key("space" if char == " " else char, char))
+    app.post_message(events.Key(then, "\r" if then == "enter" else None))
+
+
+async def settle_prompt(pilot) -> None:
+    for _ in range(4):
+        await pilot.pause()
+
+
+async def test_enter_right_after_a_full_command_name_runs_exactly_it() -> None:
+    """'/stats' + Enter typed fast became '/status ats', '/diff' became '/diff iff': the menu
+    was built for '/st' (or '/d'), then the rest of the word and Enter arrived together and
+    Enter spliced that stale completion into the newer text."""
+    app = PromptHost()
+    async with app.run_test() as pilot:
+        for start, rest in (("/st", "ats"), ("/d", "iff"), ("/st", ""), ("/ne", "w")):
+            await pilot.press(*start)  # the menu opens for these first letters
+            assert app.menu.is_open
+            burst(app, rest)
+            await settle_prompt(pilot)
+        assert app.sent == ["/stats", "/diff", "/status", "/new"]
+        assert app.prompt.text == "" and not app.menu.is_open
+
+
+async def test_typing_a_command_at_full_speed_through_the_pilot_runs_it() -> None:
+    app = PromptHost()
+    async with app.run_test() as pilot:
+        await pilot.press(*"/stats", "enter")
+        await pilot.press(*"/diff", "enter")
+        assert app.sent == ["/stats", "/diff"]
+
+
+async def test_a_paste_then_enter_sends_exactly_the_paste() -> None:
+    from textual import events
+
+    app = PromptHost()
+    async with app.run_test() as pilot:
+        app.post_message(events.Paste("/stats"))
+        app.post_message(events.Key("enter", "\r"))
+        await settle_prompt(pilot)
+        app.post_message(events.Paste("fix the /diff command, please"))
+        app.post_message(events.Key("enter", "\r"))
+        await settle_prompt(pilot)
+        assert app.sent == ["/stats", "fix the /diff command, please"]
+
+
+async def test_tab_completes_for_the_current_text() -> None:
+    app = PromptHost()
+    async with app.run_test() as pilot:
+        await pilot.press("/", "u")
+        burst(app, "nd", then="tab")
+        await settle_prompt(pilot)
+        assert app.prompt.text == "/undo "

@@ -84,7 +84,13 @@ class ApprovalPanel(Vertical, can_focus=True):
     BINDINGS = [
         Binding("y", "approve", "Approve", id="approval.approve"),
         Binding("n", "reject", "Reject", id="approval.reject"),
-        Binding("a", "approve_session", "Approve for session", id="approval.session"),
+        Binding(
+            "a",
+            "approve_session",
+            "Session",
+            id="approval.session",
+            tooltip="approve for the session",
+        ),
         Binding("escape", "cancel", "Back", id="approval.cancel"),
     ]
 

@@ -76,9 +76,15 @@ class DiffView(ScrollView, can_focus=True):
         "diff-view--skipped",
     }
     BINDINGS = [
-        Binding("j", "next_hunk", "Next hunk", id="diff.next_hunk"),
-        Binding("k", "prev_hunk", "Prev hunk", id="diff.prev_hunk"),
-        Binding("space", "toggle_hunk", "Toggle hunk", id="diff.toggle_hunk"),
+        Binding("j", "next_hunk", "Next", id="diff.next_hunk", tooltip="next hunk"),
+        Binding("k", "prev_hunk", "Prev", id="diff.prev_hunk", tooltip="previous hunk"),
+        Binding(
+            "space",
+            "toggle_hunk",
+            "Toggle",
+            id="diff.toggle_hunk",
+            tooltip="select or leave out this hunk",
+        ),
     ]
 
     current_hunk: reactive[int] = reactive(0, always_update=True)

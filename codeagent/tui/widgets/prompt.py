@@ -138,12 +138,14 @@ class PromptArea(TextArea):
 
     def action_submit(self) -> None:
         text = self.text
-        exact = text.startswith("/") and text[1:].strip().lower() in self._command_names()
-        if not exact and self.menu is not None and self.menu.is_open:
-            # Accept the completion for the text as it is now (see the module docstring).
-            if self._accept_completion():
-                if not self.text.startswith("/") or " " in self.text.strip():
-                    return  # an @path was completed: keep typing
+        slash = text.startswith("/") and " " not in text and "\n" not in text
+        exact = slash and text[1:].lower() in self._command_names()
+        menu_open = self.menu is not None and self.menu.is_open
+        # Complete for the text as it is now (see the module docstring); a command name typed
+        # in full runs as typed, even when the menu has not caught up yet.
+        completed = not exact and (slash or menu_open) and self._accept_completion()
+        if completed and not self.text.startswith("/"):
+            return  # an @path was completed: keep typing
         text = self.text.strip()
         if not text:
             return
