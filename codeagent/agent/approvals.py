@@ -39,6 +39,8 @@ class ApprovalRequest:
     hunks: dict[str, int] = field(default_factory=dict)
     command: str = ""
     reason: str = ""
+    #: No policy or session grant approves this call; only a person can (``.codeagent/``).
+    always_ask: bool = False
 
 
 class Scope(StrEnum):
@@ -84,5 +86,13 @@ class ApprovalNeeded(Exception):
     """Raised by a non-interactive approver when a call needs a human (``exec`` exits 3)."""
 
     def __init__(self, request: ApprovalRequest):
-        super().__init__(f"approval needed for {request.kind}: {request.title}")
+        if request.always_ask:
+            message = (
+                f"{request.title} was refused: {request.reason}, and there is no terminal to "
+                "ask; nothing was changed. Make this change yourself, or run codeagent in a "
+                "terminal to review it"
+            )
+        else:
+            message = f"approval needed for {request.kind}: {request.title}"
+        super().__init__(message)
         self.request = request

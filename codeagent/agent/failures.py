@@ -14,7 +14,9 @@ def error_event(exc: BaseException) -> AgentError:
     """The fatal ``AgentError`` for ``exc``: the wire layer's own message, the approval that was
     needed, or an internal error named by type (a bug; the app keeps running)."""
     if isinstance(exc, ApprovalNeeded):
-        return AgentError(str(exc), code="approval_needed")
+        # "approval_refused": no policy could have allowed it, so exec must not suggest one.
+        code = "approval_refused" if exc.request.always_ask else "approval_needed"
+        return AgentError(str(exc), code=code)
     if isinstance(exc, ResponsesError):
         return AgentError(exc.message, code=exc.code or type(exc).__name__)
     if isinstance(exc, TurnStopped):

@@ -6,11 +6,13 @@
 - ``auto-edit``: patches inside the repository apply; commands that may write need approval.
 - ``full-auto``: everything runs inside the sandbox; without a sandbox, commands that may write
   need approval (and the request says why).
+
+Whatever the policy, a patch touching ``.codeagent/`` always asks a person.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -27,6 +29,8 @@ class Verdict:
 
     action: Literal["allow", "ask", "deny"]
     reason: str = ""
+    #: No policy or session grant can allow this call: a person must (``exec`` refuses it).
+    always_ask: bool = False
 
 
 @dataclass
@@ -75,10 +79,20 @@ class ApprovalRules:
         self.grants = SessionGrants()
         self.is_read_only = is_read_only
 
-    def check_patch(self) -> Verdict:
-        """The verdict for a patch inside the repository (escapes are refused by the tool)."""
+    def check_patch(self, config_files: Sequence[str] = ()) -> Verdict:
+        """The verdict for a patch inside the repository (escapes and writes into ``.git`` are
+        refused by the tool). ``config_files``: the patch's paths in ``.codeagent/``, which
+        always need a person, whatever the policy or the session's grants, because that
+        configuration decides what the next session may do."""
         if self.policy is Policy.READ_ONLY:
             return Verdict("deny", "the read-only policy does not allow changing files")
+        if config_files:
+            return Verdict(
+                "ask",
+                f"{', '.join(config_files)} is codeagent's configuration for this repository; "
+                "changes to .codeagent/ always need a person's approval, whatever the policy",
+                always_ask=True,
+            )
         if self.policy in (Policy.AUTO_EDIT, Policy.FULL_AUTO) or self.grants.all_patches:
             return Verdict("allow")
         return Verdict("ask", "the ask policy needs your approval for every patch")

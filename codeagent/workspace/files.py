@@ -1,20 +1,33 @@
-"""Write a set of file changes to the repository all at once, or not at all.
+"""Write a set of file changes to the repository all at once, or not at all -- even across a crash.
 
-New contents are first written to temporary files next to their targets; only when every one of
-them is on disk are the targets swapped in by ``os.replace``. The old files are kept as backups
-until the end, so a failure half way through the swap puts every file back as it was.
+Every target is resolved at the moment of writing (``paths.resolve_for_write``: each component
+``lstat``-ed, symlinks followed explicitly) and refused when it lands in a git directory,
+codeagent's own state, or outside the repository. Then:
+
+1. a journal naming every target, its staged file and its backup is written and fsynced
+   (``journal.py``, outside the work tree);
+2. the new contents are written to temporary files next to their targets and fsynced, with the
+   mode of the file they replace (a move keeps the mode of its source);
+3. the journal gets its commit mark; the targets are swapped in by ``os.replace`` (the old file
+   kept as a hard-linked backup, so a target never disappears while it is replaced);
+4. the backups and the journal are removed.
+
+A failure in this process rolls everything back and raises; a crash is finished (after 3) or
+undone (before 3) by ``journal.recover`` on the next start.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import stat
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from codeagent.workspace.paths import resolve_inside
+from codeagent.workspace.journal import Entry, Journal, crash_point, fsync_dir, roll_back
+from codeagent.workspace.paths import ProtectedPathError, resolve_for_write
+from codeagent.workspace.protected import is_repository_config
 
 
 class ChangeError(OSError):
@@ -23,132 +36,193 @@ class ChangeError(OSError):
 
 @dataclass(frozen=True)
 class FileChange:
-    """One file's new state: ``content`` is the new text (or bytes), ``None`` deletes the file."""
+    """One file's new state: ``content`` is the new text (or bytes), ``None`` deletes the file.
+
+    ``mode_from`` names another file whose permissions the new file takes (a move's source)."""
 
     path: str
     content: str | bytes | None
+    mode_from: str | None = None
 
 
 @dataclass
-class _Staged:
+class _Planned:
     change: FileChange
     target: Path
-    temp: Path | None = None
-    backup: Path | None = None
-    swapped: bool = False
-
-
-def _sibling(target: Path, tag: str) -> Path:
-    return target.with_name(f".{target.name}.codeagent-{tag}-{secrets.token_hex(4)}")
+    entry: Entry
+    mode: int | None  # the permissions to give the new file (None: the umask's default)
+    owner: tuple[int, int] | None
 
 
 def _missing_dirs(directory: Path) -> list[Path]:
     """The ancestors of ``directory`` (itself included) that do not exist, outermost first."""
     missing: list[Path] = []
     current = directory
-    while not current.exists():
+    while not os.path.lexists(current):
         missing.append(current)
         current = current.parent
     return list(reversed(missing))
 
 
-def _target(root: Path, change: FileChange) -> Path:
-    """Where ``change`` lands: writes through a symlink go to the file it points at (checked to
-    be inside the repository), as editors do; a deletion removes the link itself."""
-    target = resolve_inside(root, change.path)
-    if change.content is not None and target.is_symlink():
-        return Path(os.path.realpath(target))
-    return target
+def _temp_name(target: Path, journal_id: str, index: int, tag: str) -> str:
+    # Names are fixed before anything is created, so the journal can list them first.
+    return str(target.with_name(f".{target.name[:80]}.codeagent-{journal_id}-{index}-{tag}"))
 
 
-def apply_changes(root: Path, changes: list[FileChange]) -> list[str]:
+def _regular(path: Path) -> os.stat_result | None:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return info if stat.S_ISREG(info.st_mode) else None
+
+
+def _plan(
+    real_root: Path, changes: list[FileChange], journal_id: str, config_allowed: Collection[Path]
+) -> list[_Planned]:
+    planned: list[_Planned] = []
+    seen: set[Path] = set()
+    for index, change in enumerate(changes):
+        target = resolve_for_write(real_root, change.path, follow_last=change.content is not None)
+        if is_repository_config(real_root, target) and target not in config_allowed:
+            raise ProtectedPathError(
+                change.path,
+                f"it leads to {target.relative_to(real_root)}, codeagent's configuration for "
+                "this repository, which was not part of what was approved",
+            )
+        if target in seen:
+            raise ChangeError(f"{change.path} appears twice in one change set")
+        seen.add(target)
+        exists = os.path.lexists(target)
+        if change.content is None:
+            if not exists or (os.path.isdir(target) and not os.path.islink(target)):
+                raise ChangeError(f"cannot delete {change.path}: it is not a file")
+            entry = Entry(str(target), None, _temp_name(target, journal_id, index, "old"))
+            planned.append(_Planned(change, target, entry, None, None))
+            continue
+        source = _regular(target)
+        if source is None and change.mode_from is not None:
+            source = _regular(resolve_for_write(real_root, change.mode_from, follow_last=True))
+        mode = stat.S_IMODE(source.st_mode) if source is not None else None
+        owner = (source.st_uid, source.st_gid) if source is not None else None
+        backup = _temp_name(target, journal_id, index, "old") if exists else None
+        entry = Entry(str(target), _temp_name(target, journal_id, index, "new"), backup)
+        planned.append(_Planned(change, target, entry, mode, owner))
+    return planned
+
+
+def apply_changes(
+    root: Path, changes: list[FileChange], *, config_allowed: Collection[Path] = ()
+) -> list[str]:
     """Apply ``changes`` under ``root`` all-or-nothing; returns the changed relative paths.
 
-    Raises ``PathEscapeError`` (nothing written) for a path outside ``root`` and ``ChangeError``
-    when the file system refuses a write; in both cases every file is left as it was.
+    Raises ``PathEscapeError`` (``ProtectedPathError`` for ``.git`` and codeagent's own state;
+    a target in ``.codeagent/`` too unless its real path is in ``config_allowed``) before
+    writing anything, and ``ChangeError`` when the file system refuses a write; in both cases
+    every file is left as it was.
     """
-    staged = [_Staged(c, _target(root, c)) for c in changes]
-    seen: set[Path] = set()
-    for item in staged:
-        if item.target in seen:
-            raise ChangeError(f"{item.change.path} appears twice in one change set")
-        seen.add(item.target)
-        if (
-            item.change.content is None
-            and not item.target.is_file()
-            and not item.target.is_symlink()
-        ):
-            raise ChangeError(f"cannot delete {item.change.path}: it is not a file")
-    created_dirs: list[Path] = []
+    real_root = Path(os.path.realpath(root))
+    journal_id = Journal.new_id()
+    planned = _plan(real_root, changes, journal_id, config_allowed)
+    dirs: list[Path] = []
+    for item in planned:
+        if item.change.content is not None:
+            dirs += [d for d in _missing_dirs(item.target.parent) if d not in dirs]
+    entries = [item.entry for item in planned]
     try:
-        _write_temps(staged, created_dirs)
-        _swap_in(staged)
+        journal = Journal.begin(real_root, journal_id, entries, dirs)
     except OSError as exc:
-        _roll_back(staged, created_dirs)
-        name = getattr(exc, "filename", None) or ""
-        where = f" ({name})" if name else ""
-        raise ChangeError(
-            f"could not write the changes: {exc.strerror or exc}{where}; no file was changed"
-        ) from exc
-    except BaseException:
-        _roll_back(staged, created_dirs)
+        raise _change_error(exc, "could not write the patch journal") from exc
+    crash_point()
+    try:
+        _stage(planned, dirs)
+        journal.commit()
+        crash_point()
+    except BaseException as exc:
+        roll_back(entries, dirs, swapped=False)
+        journal.close()
+        if isinstance(exc, OSError):
+            raise _change_error(exc) from exc
         raise
-    for item in staged:
-        if item.backup is not None:
+    try:
+        _swap(planned)
+    except BaseException as exc:
+        journal.abort()
+        roll_back(entries, dirs, swapped=True)
+        journal.close()
+        if isinstance(exc, OSError):
+            raise _change_error(exc) from exc
+        raise
+    for item in planned:
+        if item.entry.backup is not None:
             with contextlib.suppress(OSError):
-                item.backup.unlink()
-    return [item.change.path for item in staged]
+                os.unlink(item.entry.backup)
+            crash_point()
+    journal.close()
+    crash_point()
+    return [item.change.path for item in planned]
 
 
-def _write_temps(staged: list[_Staged], created_dirs: list[Path]) -> None:
-    for item in staged:
+def _change_error(exc: OSError, what: str = "could not write the changes") -> ChangeError:
+    name = getattr(exc, "filename", None) or ""
+    where = f" ({name})" if name else ""
+    return ChangeError(f"{what}: {exc.strerror or exc}{where}; no file was changed")
+
+
+def _stage(planned: list[_Planned], dirs: list[Path]) -> None:
+    """Create the missing directories and every new file's staged copy, durably."""
+    for folder in dirs:
+        folder.mkdir()
+        crash_point()
+    parents: set[Path] = set()
+    for item in planned:
         content = item.change.content
-        if content is None:
+        if content is None or item.entry.temp is None:
             continue
-        parent = item.target.parent
-        missing = _missing_dirs(parent)
-        for directory in missing:
-            directory.mkdir()
-            created_dirs.append(directory)
         data = content.encode("utf-8") if isinstance(content, str) else content
-        item.temp = _sibling(item.target, "new")
-        with open(item.temp, "xb") as handle:
-            handle.write(data)
-        # Keep the executable bit and other permissions of the file being replaced.
-        if item.target.is_file() and not item.target.is_symlink():
-            os.chmod(item.temp, stat.S_IMODE(item.target.stat().st_mode))
+        # A file replacing a 0600 one is never readable by others, not even while staged.
+        create_mode = 0o600 if item.mode is not None else 0o666
+        fd = os.open(item.entry.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, create_mode)
+        try:
+            if item.owner is not None and item.owner != (os.geteuid(), os.getegid()):
+                with contextlib.suppress(OSError):  # only root may give a file away
+                    os.fchown(fd, *item.owner)
+            if item.mode is not None:
+                os.fchmod(fd, item.mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        parents.add(item.target.parent)
+        crash_point()
+    for folder in {d.parent for d in dirs} | parents:
+        fsync_dir(folder)
 
 
-def _swap_in(staged: list[_Staged]) -> None:
-    for item in staged:
-        if item.target.exists() or item.target.is_symlink():
-            if item.target.is_dir() and not item.target.is_symlink():
-                raise IsADirectoryError(21, "is a directory", item.change.path)
-            item.backup = _sibling(item.target, "old")
-            os.replace(item.target, item.backup)
-        item.swapped = True
-        if item.temp is not None:
-            os.replace(item.temp, item.target)
-            item.temp = None
-
-
-def _roll_back(staged: list[_Staged], created_dirs: list[Path]) -> None:
-    """Undo whatever part of the swap happened; best effort, never raises."""
-    for item in reversed(staged):
-        with contextlib.suppress(OSError):
-            if item.swapped and item.change.content is not None and item.temp is None:
-                item.target.unlink()
-        with contextlib.suppress(OSError):
-            if item.backup is not None:
-                os.replace(item.backup, item.target)
-                item.backup = None
-        with contextlib.suppress(OSError):
-            if item.temp is not None:
-                item.temp.unlink()
-                item.temp = None
-    for directory in reversed(created_dirs):
-        with contextlib.suppress(OSError):
-            directory.rmdir()
+def _swap(planned: list[_Planned]) -> None:
+    """Put every staged file in place and move every deleted one aside."""
+    parents: set[Path] = set()
+    for item in planned:
+        entry = item.entry
+        parents.add(item.target.parent)
+        if entry.temp is None:  # a deletion: the file (or link) moves to its backup name
+            os.replace(entry.target, entry.backup)  # type: ignore[arg-type]
+            crash_point()
+            continue
+        if os.path.isdir(entry.target) and not os.path.islink(entry.target):
+            raise IsADirectoryError(21, "is a directory", item.change.path)
+        if entry.backup is not None:
+            try:
+                os.link(entry.target, entry.backup, follow_symlinks=False)
+            except OSError:  # no hard links on this file system: move it aside instead
+                os.replace(entry.target, entry.backup)
+            crash_point()
+        os.replace(entry.temp, entry.target)
+        crash_point()
+    for folder in parents:
+        fsync_dir(folder)
 
 
 __all__ = ["ChangeError", "FileChange", "apply_changes"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,13 @@ from codeagent.agent.tools.patch_match import apply_chunks
 from codeagent.agent.tools.patch_model import Chunk, FileOp, Patch, PatchError
 from codeagent.agent.tools.patch_parser import parse_patch, parse_update_body, patch_from_operation
 from codeagent.workspace.files import ChangeError, FileChange, apply_changes
-from codeagent.workspace.paths import PathEscapeError, normalize_relative, resolve_inside
+from codeagent.workspace.paths import (
+    PathEscapeError,
+    normalize_relative,
+    resolve_for_write,
+    resolve_inside,
+)
+from codeagent.workspace.protected import is_repository_config
 
 APPLY_PATCH_TOOL: dict = {"type": "apply_patch"}
 
@@ -62,12 +69,13 @@ APPLY_PATCH_FUNCTION_TOOL: dict = {
 
 
 class PatchPathError(PatchError, PathEscapeError):
-    """A patch path outside the repository (or inside ``.git``): both a ``PatchError`` (so the
-    model is told) and a ``PathEscapeError`` (so callers can tell it apart)."""
+    """A patch path outside the repository, or leading into ``.git`` or codeagent's own state:
+    both a ``PatchError`` (so the model is told) and a ``PathEscapeError`` (so callers can tell
+    it apart)."""
 
-    def __init__(self, path: str, reason: str):
+    def __init__(self, path: str, reason: str, message: str | None = None):
         # Both bases take different arguments, so set up the shared Exception state directly.
-        message = str(PathEscapeError(path, reason))
+        message = message or str(PathEscapeError(path, reason))
         Exception.__init__(self, f"{message}\nNothing was changed.")
         self.path = path
         self.reason = reason
@@ -124,11 +132,19 @@ class PreparedPatch:
     """A patch checked against the files on disk, ready to show and apply."""
 
     def __init__(self, root: Path, patch: Patch, changes: list[FileChangeView],
-                 fingerprints: dict[str, str | None]):  # fmt: skip
+                 fingerprints: dict[str, str | None],
+                 config_targets: dict[str, Path] | None = None):  # fmt: skip
         self.root = root
         self.patch = patch
         self.changes = changes
         self._fingerprints = fingerprints
+        self._config_targets = config_targets or {}
+
+    @property
+    def config_files(self) -> list[str]:
+        """The patch's paths that lead into ``.codeagent/`` (the repository's codeagent
+        configuration): writing them always needs a person's approval."""
+        return sorted(self._config_targets)
 
     @property
     def files(self) -> list[str]:
@@ -189,6 +205,7 @@ class PreparedPatch:
                 )
         writes: dict[str, str] = {}
         deletes: list[str] = []
+        mode_from: dict[str, str] = {}  # a moved file keeps its source's permissions
         for change in self.changes:
             text = self._selected_text(change, selected_hunks)
             if text is None:
@@ -198,15 +215,22 @@ class PreparedPatch:
                 continue
             if change.kind == "move":
                 deletes.append(change.old_path)  # type: ignore[arg-type]
+                mode_from[change.new_path] = change.old_path  # type: ignore[index]
             elif change.kind == "update" and text == change.old_text:
                 continue
             writes[change.new_path] = text  # type: ignore[index]
-        file_changes = [FileChange(path, text) for path, text in writes.items()]
+        file_changes = [
+            FileChange(path, text, mode_from.get(path)) for path, text in writes.items()
+        ]
         file_changes += [FileChange(path, None) for path in deletes if path not in writes]
         if not file_changes:
             return []
         try:
-            return apply_changes(self.root, file_changes)
+            return apply_changes(
+                self.root, file_changes, config_allowed=set(self._config_targets.values())
+            )
+        except PathEscapeError as exc:  # a link changed since the patch was prepared
+            raise PatchPathError(exc.path, exc.reason, str(exc)) from None
         except ChangeError as exc:
             raise PatchError(str(exc)) from exc
 
@@ -236,14 +260,22 @@ def _fingerprint(root: Path, path: str) -> str | None:
     return hashlib.sha256(target.read_bytes()).hexdigest()
 
 
-def _checked_path(root: Path, path: str) -> str:
+def _checked_path(
+    root: Path, path: str, config: dict[str, Path], *, write: bool = True, delete: bool = False
+) -> str:
+    """``path`` cleaned, after checking where a write through it (following a final symlink)
+    and a deletion of it (the link itself) would really land; records ``.codeagent/`` targets
+    in ``config``."""
     try:
         clean = normalize_relative(path)
         resolve_inside(root, clean)
+        real_root = Path(os.path.realpath(root))
+        for follow in (True,) * write + (False,) * delete:
+            target = resolve_for_write(real_root, clean, follow_last=follow)
+            if is_repository_config(real_root, target):
+                config[clean] = target
     except PathEscapeError as exc:
-        raise PatchPathError(path, exc.reason) from None
-    if clean.split("/", 1)[0] == ".git":
-        raise PatchPathError(path, "files inside .git cannot be patched")
+        raise PatchPathError(path, exc.reason, str(exc)) from None
     return clean
 
 
@@ -260,6 +292,7 @@ def prepare_patch(patch: Patch, root: Path) -> PreparedPatch:
 def _prepare(patch: Patch, root: Path) -> PreparedPatch:
     disk: dict[str, str | None] = {}
     state: dict[str, _State] = {}
+    config: dict[str, Path] = {}
 
     def load(path: str, *, need_text: bool) -> _State:
         if path not in state:
@@ -283,7 +316,10 @@ def _prepare(patch: Patch, root: Path) -> PreparedPatch:
         return state[path]
 
     for op in patch.ops:
-        path = _checked_path(root, op.path)
+        moving = op.kind == "update" and op.move_to is not None
+        path = _checked_path(
+            root, op.path, config, write=op.kind != "delete", delete=op.kind == "delete" or moving
+        )
         if op.kind == "add":
             if load(path, need_text=False).content is not None:
                 raise PatchError(
@@ -304,7 +340,7 @@ def _prepare(patch: Patch, root: Path) -> PreparedPatch:
         if op.move_to is None:
             state[path] = _State(new_text, current.origin)
             continue
-        destination = _checked_path(root, op.move_to)
+        destination = _checked_path(root, op.move_to, config)
         if destination != path and load(destination, need_text=False).content is not None:
             raise PatchError(
                 f"cannot move {path} to {destination}: {destination} already exists", path=path
@@ -314,7 +350,7 @@ def _prepare(patch: Patch, root: Path) -> PreparedPatch:
 
     changes = _collect_changes(disk, state)
     fingerprints = {path: _fingerprint(root, path) for path in disk}
-    return PreparedPatch(root, patch, changes, fingerprints)
+    return PreparedPatch(root, patch, changes, fingerprints, config)
 
 
 def _collect_changes(disk: dict[str, str | None], state: dict[str, _State]) -> list[FileChangeView]:
