@@ -110,7 +110,7 @@ class Conversation:
         include: list[str] | None = None,
         context_management: list[dict[str, Any]] | None = None,
         extra: dict[str, Any] | None = None,
-        max_retries: int = 5,
+        max_retries: int = 4,
         retry_base_delay: float = 0.5,
         retry_max_delay: float = 8.0,
     ):

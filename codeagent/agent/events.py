@@ -135,6 +135,16 @@ class Notice(AgentEvent):
 
 
 @dataclass(frozen=True)
+class StreamRestarted(AgentEvent):
+    """The model call streaming now starts over (its connection failed): drop what it has
+    shown so far -- the answers and reasoning of ``item_ids`` -- because it streams again as
+    new items. A ``Notice`` says why, unless the retry is not worth a word."""
+
+    kind: ClassVar[str] = "stream_restarted"
+    item_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class TransportState(AgentEvent):
     """The connection changed state (for the status bar)."""
 
@@ -196,6 +206,7 @@ __all__ = [
     "PlanUpdated",
     "ReasoningDelta",
     "ReasoningDone",
+    "StreamRestarted",
     "TextDelta",
     "TextDone",
     "ToolCallProposed",

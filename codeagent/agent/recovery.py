@@ -24,7 +24,7 @@ class RetryPolicy:
     lost connection (dropped, corrupt, at its lifetime limit, or silent for the idle timeout) is
     immediate: a new socket is all it needs, and the wait so far was already long enough."""
 
-    max_retries: int = 5
+    max_retries: int = 4
     base_delay: float = 0.5
     max_delay: float = 8.0
 

@@ -8,6 +8,7 @@ from codeagent.agent.events import (
     Notice,
     ReasoningDelta,
     ReasoningDone,
+    StreamRestarted,
     TextDelta,
     TextDone,
     TransportState,
@@ -25,45 +26,49 @@ _NOTICE_CATEGORIES = {"reconnect", "fallback", "recovery", "checkpoint", "info",
 
 
 class StreamMapper:
-    """Maps one call's stream. On a restart notice, every item still streaming is closed with an
-    empty ``TextDone``/``ReasoningDone``: the UI drops its partial text, and the call's replay
+    """Maps one call's stream. An item's ``TextDone``/``ReasoningDone`` is held back until the
+    response ends: until then a failed connection can still restart the call, and a restart
+    must take back everything the attempt showed. On a restart notice the held-back events are
+    dropped and ``StreamRestarted`` names the items the UI should remove; the call's replay
     arrives as new items."""
 
     def __init__(self) -> None:
-        self._open_text: set[str] = set()
-        self._open_reasoning: set[str] = set()
+        self._shown: list[str] = []  # item ids this attempt has shown, in order
+        self._held: list[AgentEvent] = []
 
     def map(self, event: ServerEvent | ConversationNotice) -> list[AgentEvent]:
         if isinstance(event, ConversationNotice):
             return self._notice(event)
-        if isinstance(event, OutputTextDelta):
-            self._open_text.add(event.item_id)
-            return [TextDelta(event.item_id, event.delta)]
-        if isinstance(event, OutputTextDone):
-            self._open_text.discard(event.item_id)
-            return [TextDone(event.item_id, event.text)]
-        if isinstance(event, ReasoningSummaryTextDelta):
-            self._open_reasoning.add(event.item_id)
+        if isinstance(event, OutputTextDelta | ReasoningSummaryTextDelta):
+            if event.item_id not in self._shown:
+                self._shown.append(event.item_id)
+            if isinstance(event, OutputTextDelta):
+                return [TextDelta(event.item_id, event.delta)]
             return [ReasoningDelta(event.item_id, event.delta)]
-        if isinstance(event, ReasoningSummaryTextDone):
-            self._open_reasoning.discard(event.item_id)
-            return [ReasoningDone(event.item_id, event.text)]
-        if isinstance(event, ResponseIncomplete):
-            details = event.response.incomplete_details or {}
-            reason = details.get("reason", "unknown reason")
-            return [Notice("warning", f"The response was cut short ({reason}).")]
+        if isinstance(event, OutputTextDone | ReasoningSummaryTextDone):
+            if event.item_id not in self._shown:
+                self._shown.append(event.item_id)
+            done = TextDone if isinstance(event, OutputTextDone) else ReasoningDone
+            self._held.append(done(event.item_id, event.text))
+            return []
+        if event.is_terminal and event.type != "response.failed":  # failed: retried
+            events, self._held, self._shown = self._held, [], []
+            if isinstance(event, ResponseIncomplete):
+                details = event.response.incomplete_details or {}
+                reason = details.get("reason", "unknown reason")
+                events.append(Notice("warning", f"The response was cut short ({reason})."))
+            return events
         return []
 
     def _notice(self, notice: ConversationNotice) -> list[AgentEvent]:
         category = notice.category if notice.category in _NOTICE_CATEGORIES else "info"
         events: list[AgentEvent] = []
         if notice.restart:
-            events += [TextDone(item_id, "") for item_id in sorted(self._open_text)]
-            events += [ReasoningDone(item_id, "") for item_id in sorted(self._open_reasoning)]
-            self._open_text.clear()
-            self._open_reasoning.clear()
+            if self._shown:
+                events.append(StreamRestarted(tuple(self._shown)))
+            self._held, self._shown = [], []
         if notice.silent:
-            return events  # the partial text is dropped, but there is nothing to tell
+            return events  # the partial output is taken back, but there is nothing to tell
         events.append(Notice(category, notice.text))  # type: ignore[arg-type]
         if notice.category == "fallback":
             events.append(TransportState("http-fallback"))

@@ -77,6 +77,8 @@ class EventView:
                 block.finish(event.output, event.success, event.exit_code, event.rejected)
             case ev.PlanUpdated(steps=steps, explanation=explanation):
                 app.plan.show_plan(steps, explanation)
+            case ev.StreamRestarted(item_ids=item_ids):
+                await self._discard_items(item_ids)
             case ev.Notice(category=category, text=text):
                 if category in RESTART_CATEGORIES:
                     await self._discard_open_answers()
@@ -110,6 +112,17 @@ class EventView:
             block = self.reasoning[item_id] = ReasoningBlock(item_id)
             await self.app.chat.add(block)
         return block
+
+    async def _discard_items(self, item_ids: tuple[str, ...]) -> None:
+        """A restarted model call streams again as new items: remove what it showed."""
+        for item_id in item_ids:
+            answer = self.answers.pop(item_id, None)
+            if answer is not None:
+                await answer.finish("")
+                await answer.remove()
+            block = self.reasoning.pop(item_id, None)
+            if block is not None:
+                await block.remove()
 
     async def _discard_open_answers(self) -> None:
         """A reconnect restarts the model call: half-streamed text would be shown twice."""

@@ -186,13 +186,28 @@ async def test_plan_view_shows_update_plan(make_app) -> None:
 async def test_reconnect_shows_a_notice_and_the_answer_once(make_app, server) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        server.faults.drop_mid_stream(after_events=4)
+        # One drop is retried at once without a word; a second one is announced.
+        server.faults.drop_mid_stream(after_events=4, times=2)
         await send(pilot, app, "hello there")
         await finish(pilot, app)
         shown = notices(app, "reconnect") + notices(app, "recovery")
-        assert shown, "a reconnect/recovery notice is shown"
+        assert len(shown) == 1, "the second reconnect is announced, the first is not"
         answers = [a.text for a in app.query(AssistantMessage)]
         assert answers == [ANSWER]
+        assert len(app.query(ReasoningBlock)) == 1  # the partial ones were taken back
+
+
+async def test_a_drop_after_the_answer_streamed_shows_it_once(make_app, server) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        # The "hello" answer takes 20 events: cut before response.completed, after the
+        # answer and its output_text.done have arrived.
+        server.faults.drop_mid_stream(after_events=19)
+        await send(pilot, app, "hello there")
+        await finish(pilot, app)
+        assert len([f for f in server.record if "input" in f.payload]) == 2  # it was retried
+        assert [a.text for a in app.query(AssistantMessage)] == [ANSWER]
+        assert len(app.query(ReasoningBlock)) == 1
 
 
 async def test_server_error_is_readable_and_the_app_keeps_running(make_app, server) -> None:
