@@ -101,7 +101,7 @@ class ToolRunner:
         title = prepared.title()
         diff = prepared.unified_diff()
         self.emit(ToolCallProposed(call.call_id, "apply_patch", title, call.arguments, diff))
-        verdict = self.rules.check_patch()
+        verdict = self.rules.check_patch(prepared.config_files)
         decision = Decision.approve()
         if verdict.action == "deny":
             return self._refuse(call, f"The patch was refused: {verdict.reason}.")
@@ -114,6 +114,7 @@ class ToolRunner:
                 files=tuple(prepared.files),
                 hunks=prepared.hunk_counts(),
                 reason=verdict.reason,
+                always_ask=verdict.always_ask,
             )
             decision = await self._ask(request)
             if not decision.approved:

@@ -57,6 +57,7 @@ from codeagent.agent.tools.commands import is_read_only
 from codeagent.config import Settings
 from codeagent.responses.events import MessageItem
 from codeagent.sessions import Session, SessionError, SessionStore
+from codeagent.workspace.journal import recover as recover_patches
 from codeagent.workspace.listing import list_files
 
 _DONE = object()
@@ -83,6 +84,8 @@ class Agent:
         key = settings.api_key.get_secret_value() if settings.api_key else None
         self.session.redact(key)
         try:
+            # A patch a crash left half applied is finished or undone before git looks.
+            self.startup_notices = [Notice("recovery", m) for m in recover_patches(self.root)]
             self.workspace = make_checkpoints(self.root, self.session.id, settings)
             self.sandbox = make_sandbox(settings)
             instructions = build_instructions(
@@ -209,6 +212,8 @@ class Agent:
             why = self.sandbox.describe()
             self._emit(Notice("warning", f"Commands run without a sandbox ({why}); "
                                          "commands that may write need approval."))  # fmt: skip
+        while self.startup_notices:  # unless a UI showed them at start already
+            self._emit(self.startup_notices.pop(0))
         calls, tool_calls, files = [], 0, []
         guard = TurnGuard(self.settings.max_model_calls_per_turn)
         while True:
