@@ -88,6 +88,29 @@ FOLLOW_UP = (
 )
 
 
+NOT_FIXED = (
+    "The fix to `fizzbuzz/core.py` was not applied (it was rejected or interrupted), so "
+    "`fizz_buzz` still returns `Fizz` for multiples of 15. Ask me again to retry the fix."
+)
+
+
+def core_fix_applied(input_items: list[dict[str, Any]]) -> bool:
+    """True when a patch to ``fizzbuzz/core.py`` came back ``completed`` in this conversation
+    (so the demo's closing words never claim a fix the user rejected or interrupted)."""
+    calls = {
+        item.get("call_id")
+        for item in input_items
+        if item.get("type") == "apply_patch_call"
+        and (item.get("operation") or {}).get("path") == "fizzbuzz/core.py"
+    }
+    return any(
+        item.get("type") == "apply_patch_call_output"
+        and item.get("call_id") in calls
+        and item.get("status") == "completed"
+        for item in input_items
+    )
+
+
 def _plan(done: int, active: bool = True) -> list[tuple[str, str]]:
     return [
         (step, "completed" if i < done else "in_progress" if i == done and active else "pending")
@@ -183,9 +206,13 @@ class DemoScript(Script):
     def choose(self, input_items: list[dict[str, Any]]) -> Step:
         last_user = conv.last_user_index(input_items)
         earlier = input_items[:last_user] if last_user is not None else []
+        applied = core_fix_applied(input_items)
         if any(conv.is_model_item(item) for item in earlier):
-            return Step([text(FOLLOW_UP)], self.pace[0], self.pace[1])
-        return super().choose(input_items)
+            return Step([text(FOLLOW_UP if applied else NOT_FIXED)], *self.pace)
+        step = super().choose(input_items)
+        if self.episodes and step is self.episodes[0].steps[-1] and not applied:
+            return Step([text(NOT_FIXED)], *self.pace)  # the last step is the success summary
+        return step
 
     @property
     def pace(self) -> tuple[float, float | None]:

@@ -127,13 +127,20 @@ def demo_environment(args: argparse.Namespace) -> Iterator[tuple[object, Path]]:
     try:
         root = copy_sample_repo(workdir / "sample")
         with EmbeddedServer("demo") as server:
-            overrides = {"base_url": server.base_url, "api_key": "demo", "approval_policy": "ask"}
+            overrides = {"base_url": server.base_url, "api_key": "demo"}
+            # The demo asks before every edit unless a flag says otherwise: every flag given
+            # with --demo applies (--full-auto, --approval-policy, --model, --sandbox, ...).
+            if getattr(args, "approval_policy", None) is None:
+                overrides["approval_policy"] = "ask"
             yield _settings(args, root, overrides), root
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _run_demo(args: argparse.Namespace) -> int:
+    if getattr(args, "base_url", None):
+        print("codeagent: --demo runs its own local server; leave out --base-url.", file=sys.stderr)
+        return 2
     with demo_environment(args) as (settings, root):
         banner = (
             f"Demo: a copy of the sample repository is in {root}; the model is a scripted local "

@@ -188,6 +188,13 @@ def test_demo_answers_a_follow_up_message_briefly_instead_of_replaying():
     assert first.items[-1].data["name"] == "update_plan"
     done = [
         user("fix it"),
+        {  # the fix applied (without it the demo says so instead: tests/tui/test_demo_honesty)
+            "type": "apply_patch_call",
+            "call_id": "call_fix",
+            "status": "completed",
+            "operation": {"type": "update_file", "path": "fizzbuzz/core.py", "diff": ""},
+        },
+        {"type": "apply_patch_call_output", "call_id": "call_fix", "status": "completed"},
         {
             "type": "message",
             "role": "assistant",

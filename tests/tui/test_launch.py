@@ -65,3 +65,24 @@ def test_demo_environment_copies_the_sample_and_cleans_up(tmp_path, monkeypatch)
         assert settings.base_url.startswith("http://127.0.0.1:")
         assert settings.api_key is not None
     assert not root.exists()
+
+
+def test_flags_given_with_demo_apply(tmp_path, monkeypatch) -> None:
+    """`--demo --full-auto` ran with the ask policy: the demo's own default overrode the flag."""
+    from codeagent.cli import build_parser
+    from codeagent.tui.launch import demo_environment
+
+    monkeypatch.setenv("CODEAGENT_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    parser = build_parser()
+    with demo_environment(parser.parse_args(["--demo", "--full-auto"])) as (settings, _):
+        assert settings.approval_policy == "full-auto"
+    with demo_environment(parser.parse_args(["--demo", "--sandbox", "none"])) as (settings, _):
+        assert settings.approval_policy == "ask" and settings.sandbox == "none"
+
+
+def test_demo_with_a_base_url_is_refused_clearly(tmp_path: Path) -> None:
+    result = run_codeagent(["--demo", "--base-url", "http://x/v1"], tmp_path, tmp_path)
+    assert result.returncode == 2
+    assert "--demo runs its own local server" in result.stderr
+    assert "Traceback" not in result.stderr
