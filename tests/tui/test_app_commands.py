@@ -159,3 +159,44 @@ async def test_unknown_configured_theme_is_reported_and_the_app_starts(make_app)
         assert app.theme in app.available_themes
         await send(pilot, app, "hello there")
         await finish(pilot, app)
+
+
+def diff_lines(view: DiffView) -> str:
+    """The text of the diff rows on screen."""
+    rows = range(view.scrollable_content_region.height)
+    return "\n".join("".join(seg.text for seg in view.render_line(y)) for y in rows)
+
+
+async def test_diff_review_is_read_only_says_esc_closes_and_new_closes_it(make_app) -> None:
+    app = make_app(approval_policy="auto-edit")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "patch it")
+        await finish(pilot, app)
+        await send(pilot, app, "/diff")
+        await until(pilot, lambda: app.query(DiffView) and app.query_one(DiffView).prepared,
+                    "diff view")  # fmt: skip
+        await pilot.pause()
+        review = app.query_one(DiffView)
+        assert "Esc closes" in str(app.query_one(".side-title").render())
+        shown = diff_lines(review)
+        assert "@@" in shown and "[x]" not in shown and "[ ]" not in shown  # nothing to select
+        review.focus()
+        await pilot.press("space")  # no hunk toggling in a review
+        assert review.all_selected and "selected" not in diff_lines(review)
+        await send(pilot, app, "/new")
+        await until(pilot, lambda: not app.side.display, "review closed by /new")
+        assert not app.query(DiffView) and app.prompt.has_focus
+
+
+async def test_approvals_lists_the_session_grants(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert "Approved for this session: none" in await command(pilot, app, "/approvals")
+        await send(pilot, app, "patch it")
+        await until(pilot, lambda: panel(app) is not None, "approval panel")
+        await pilot.press("f2", "a")
+        await pilot.pause()
+        await pilot.press("enter")  # the first (only) scope: all patches
+        await finish(pilot, app)
+        listing = await command(pilot, app, "/approvals")
+        assert "Approved for this session:" in listing and "patches" in listing, listing
