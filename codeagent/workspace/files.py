@@ -19,13 +19,15 @@ undone (before 3) by ``journal.recover`` on the next start.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from codeagent.workspace.journal import Entry, Journal, crash_point, fsync_dir, roll_back
+from codeagent.workspace.dir_handles import DirHandles
+from codeagent.workspace.journal import Entry, Journal, crash_point, roll_back
 from codeagent.workspace.paths import ProtectedPathError, resolve_for_write
 from codeagent.workspace.protected import is_repository_config
 
@@ -128,27 +130,36 @@ def apply_changes(
     for item in planned:
         if item.change.content is not None:
             dirs += [d for d in _missing_dirs(item.target.parent) if d not in dirs]
-    entries = [item.entry for item in planned]
     try:
-        journal = Journal.begin(real_root, journal_id, entries, dirs)
+        journal = Journal.begin(real_root, journal_id, [i.entry for i in planned], dirs)
     except OSError as exc:
         raise _change_error(exc, "could not write the patch journal") from exc
     crash_point()
+    handles = DirHandles(real_root)
     try:
-        _stage(planned, dirs)
+        _apply(planned, dirs, journal, handles)
+    finally:
+        handles.close()
+    return [item.change.path for item in planned]
+
+
+def _apply(planned: list[_Planned], dirs: list[Path], journal: Journal, handles: DirHandles):
+    entries = [item.entry for item in planned]
+    try:
+        _stage(planned, dirs, handles)
         journal.commit()
         crash_point()
     except BaseException as exc:
-        roll_back(entries, dirs, swapped=False)
+        roll_back(entries, dirs, handles, swapped=False)
         journal.close()
         if isinstance(exc, OSError):
             raise _change_error(exc) from exc
         raise
     try:
-        _swap(planned)
+        _swap(planned, handles)
     except BaseException as exc:
         journal.abort()
-        roll_back(entries, dirs, swapped=True)
+        roll_back(entries, dirs, handles, swapped=True)
         journal.close()
         if isinstance(exc, OSError):
             raise _change_error(exc) from exc
@@ -156,23 +167,27 @@ def apply_changes(
     for item in planned:
         if item.entry.backup is not None:
             with contextlib.suppress(OSError):
-                os.unlink(item.entry.backup)
+                handles.unlink(Path(item.entry.backup))
             crash_point()
     journal.close()
     crash_point()
-    return [item.change.path for item in planned]
 
 
 def _change_error(exc: OSError, what: str = "could not write the changes") -> ChangeError:
     name = getattr(exc, "filename", None) or ""
     where = f" ({name})" if name else ""
+    if exc.errno in (errno.ELOOP, errno.ENOTDIR) and what.startswith("could not write"):
+        # A directory on the way became a link (or a file) after the paths were checked.
+        return ChangeError(
+            f"{what}: a directory on the way changed while writing{where}; no file was changed"
+        )
     return ChangeError(f"{what}: {exc.strerror or exc}{where}; no file was changed")
 
 
-def _stage(planned: list[_Planned], dirs: list[Path]) -> None:
+def _stage(planned: list[_Planned], dirs: list[Path], handles: DirHandles) -> None:
     """Create the missing directories and every new file's staged copy, durably."""
     for folder in dirs:
-        folder.mkdir()
+        handles.mkdir(folder)
         crash_point()
     parents: set[Path] = set()
     for item in planned:
@@ -182,7 +197,7 @@ def _stage(planned: list[_Planned], dirs: list[Path]) -> None:
         data = content.encode("utf-8") if isinstance(content, str) else content
         # A file replacing a 0600 one is never readable by others, not even while staged.
         create_mode = 0o600 if item.mode is not None else 0o666
-        fd = os.open(item.entry.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, create_mode)
+        fd = handles.create(Path(item.entry.temp), create_mode)
         try:
             if item.owner is not None and item.owner != (os.geteuid(), os.getegid()):
                 with contextlib.suppress(OSError):  # only root may give a file away
@@ -198,31 +213,34 @@ def _stage(planned: list[_Planned], dirs: list[Path]) -> None:
         parents.add(item.target.parent)
         crash_point()
     for folder in {d.parent for d in dirs} | parents:
-        fsync_dir(folder)
+        handles.sync(folder)
 
 
-def _swap(planned: list[_Planned]) -> None:
+def _swap(planned: list[_Planned], handles: DirHandles) -> None:
     """Put every staged file in place and move every deleted one aside."""
     parents: set[Path] = set()
     for item in planned:
-        entry = item.entry
-        parents.add(item.target.parent)
-        if entry.temp is None:  # a deletion: the file (or link) moves to its backup name
-            os.replace(entry.target, entry.backup)  # type: ignore[arg-type]
+        target = item.target
+        parents.add(target.parent)
+        backup = Path(item.entry.backup) if item.entry.backup else None
+        if item.entry.temp is None:  # a deletion: the file (or link) moves to its backup name
+            handles.replace(target, backup)  # type: ignore[arg-type]
             crash_point()
             continue
-        if os.path.isdir(entry.target) and not os.path.islink(entry.target):
+        if handles.is_dir(target):
             raise IsADirectoryError(21, "is a directory", item.change.path)
-        if entry.backup is not None:
+        if backup is not None:
             try:
-                os.link(entry.target, entry.backup, follow_symlinks=False)
-            except OSError:  # no hard links on this file system: move it aside instead
-                os.replace(entry.target, entry.backup)
+                handles.link(target, backup)
+            except OSError as exc:  # no hard links here (or the file is gone): move it aside
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise
+                handles.replace(target, backup)
             crash_point()
-        os.replace(entry.temp, entry.target)
+        handles.replace(Path(item.entry.temp), target)
         crash_point()
     for folder in parents:
-        fsync_dir(folder)
+        handles.sync(folder)
 
 
 __all__ = ["ChangeError", "FileChange", "apply_changes"]

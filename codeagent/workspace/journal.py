@@ -24,6 +24,7 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from codeagent.workspace.dir_handles import DirHandles
 from codeagent.workspace.protected import APP_NAME
 
 #: Crash injection for tests: the Nth step of applying (counted across the process) kills it.
@@ -140,51 +141,50 @@ class Journal:
         os.close(self._fd)
 
 
-def finish_forward(entries: list[Entry]) -> list[str]:
+def finish_forward(entries: list[Entry], handles: DirHandles) -> list[str]:
     """Complete a committed change from any point of its swap; returns targets that failed."""
     failed = []
     for entry in entries:
+        target = Path(entry.target)
+        temp = Path(entry.temp) if entry.temp else None
+        backup = Path(entry.backup) if entry.backup else None
         try:
-            if entry.temp is not None:
-                if os.path.lexists(entry.temp):
-                    os.replace(entry.temp, entry.target)
-            elif entry.backup is not None and not os.path.lexists(entry.backup):
-                # A deletion not swapped yet: the target still holds the old file.
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(entry.target)
-            if entry.backup is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(entry.backup)
+            if temp is not None:
+                if handles.exists(temp):
+                    handles.replace(temp, target)
+            elif backup is not None and not handles.exists(backup):
+                handles.unlink(target)  # a deletion not swapped yet: the old file is still there
+            if backup is not None:
+                handles.unlink(backup)
         except OSError:
             failed.append(entry.target)
     return failed
 
 
-def roll_back(entries: list[Entry], dirs: list[Path], *, swapped: bool) -> list[str]:
+def roll_back(
+    entries: list[Entry], dirs: list[Path], handles: DirHandles, *, swapped: bool
+) -> list[str]:
     """Put every target back as it was; ``swapped`` when the swap may have begun (else only the
     staged files exist). Returns the targets that could not be restored."""
     failed = []
     for entry in reversed(entries):
+        target = Path(entry.target)
+        temp = Path(entry.temp) if entry.temp else None
+        backup = Path(entry.backup) if entry.backup else None
         try:
-            if swapped and entry.backup is not None and os.path.lexists(entry.backup):
-                os.replace(entry.backup, entry.target)
-            elif (
-                swapped
-                and entry.backup is None
-                and entry.temp is not None
-                and not os.path.lexists(entry.temp)
-            ):
-                # A new file whose staged copy already moved into place.
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(entry.target)
-            if entry.temp is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(entry.temp)
+            if swapped and backup is not None and handles.exists(backup):
+                handles.replace(backup, target)
+            elif swapped and backup is None and temp is not None and not handles.exists(temp):
+                handles.unlink(target)  # a new file whose staged copy already moved into place
+            if temp is not None:
+                handles.unlink(temp)
+        except FileNotFoundError:
+            pass  # its directory is gone: nothing of this entry is left to undo
         except OSError:
             failed.append(entry.target)
     for folder in reversed(dirs):
         with contextlib.suppress(OSError):
-            folder.rmdir()
+            handles.rmdir(folder)
     return failed
 
 
@@ -210,12 +210,16 @@ def _recover_one(real_root: Path, path: Path, fd: int) -> str | None:
     count = len(entries)
     names = _names(real_root, [e.target for e in entries])
     files = f"{count} file{'s' if count != 1 else ''}"
-    if "commit" in marks and "abort" not in marks:
-        failed = finish_forward(entries)
-        done = f"finished writing it, so all {files} have their new content ({names})"
-    else:
-        failed = roll_back(entries, dirs, swapped="commit" in marks)
-        done = f"undid it, so all {files} are as they were before ({names})"
+    handles = DirHandles(real_root)
+    try:
+        if "commit" in marks and "abort" not in marks:
+            failed = finish_forward(entries, handles)
+            done = f"finished writing it, so all {files} have their new content ({names})"
+        else:
+            failed = roll_back(entries, dirs, handles, swapped="commit" in marks)
+            done = f"undid it, so all {files} are as they were before ({names})"
+    finally:
+        handles.close()
     if failed:
         return (
             f"A patch interrupted by a crash could not be fully recovered: "

@@ -180,3 +180,24 @@ def test_repository_config_always_asks_whatever_the_policy(policy: Policy):
         assert verdict.action == "ask" and verdict.always_ask
         assert ".codeagent/config.toml" in verdict.reason and "always" in verdict.reason
     assert rules.check_patch([]).action == ("deny" if policy is Policy.READ_ONLY else "allow")
+
+
+def test_writes_go_through_directory_handles_that_never_follow_a_swapped_in_link(git_repo: Path):
+    """Past the check, every create and rename is relative to directories opened with
+    O_NOFOLLOW: a directory that became a link to .git in between makes the write fail."""
+    import errno
+
+    from codeagent.workspace.dir_handles import DirHandles
+
+    (git_repo / "docs").mkdir()
+    handles = DirHandles(Path(os.path.realpath(git_repo)))
+    try:
+        handles.fd(Path(os.path.realpath(git_repo)))
+        (git_repo / "docs").rmdir()
+        (git_repo / "docs").symlink_to(".git/hooks")
+        with pytest.raises(OSError) as info:
+            handles.create(Path(os.path.realpath(git_repo)) / "docs" / "pre-commit", 0o755)
+        assert info.value.errno in (errno.ELOOP, errno.ENOTDIR)
+    finally:
+        handles.close()
+    assert not (git_repo / ".git" / "hooks" / "pre-commit").exists()
