@@ -212,8 +212,9 @@ async def _drive(agent, task: str, json_lines: bool) -> int:
     return code
 
 
-#: Characters json.dumps leaves raw with ensure_ascii=False that a terminal may act on (C1, DEL).
-_RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
+#: Characters json.dumps leaves raw with ensure_ascii=False that a terminal may act on (C1, DEL),
+#: and lone UTF-16 surrogates, which cannot be written as UTF-8 at all (UnicodeEncodeError).
+_RAW_CONTROLS = re.compile("[\x7f-\x9f\ud800-\udfff]")
 
 
 def _json_line(data: dict) -> None:
@@ -272,6 +273,9 @@ def run(args: argparse.Namespace) -> int:
         interactive = False
     else:
         interactive = sys.stdin.isatty()
+    # Bytes that are not UTF-8 reach argv/stdin as lone surrogates, which no file or socket
+    # can carry; they become U+FFFD (what a UTF-8 decoder shows for them).
+    task = task.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     if not task:
         print("codeagent exec: no task given (pass it as an argument or on stdin)", file=sys.stderr)
         return EXIT_USAGE

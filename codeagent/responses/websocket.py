@@ -32,7 +32,13 @@ from codeagent.responses.errors import (
     WebSocketUnavailable,
     WireFormatError,
 )
-from codeagent.responses.events import ErrorEvent, ServerEvent, decode_event, skipped
+from codeagent.responses.events import (
+    ErrorEvent,
+    ResponseLifecycleEvent,
+    ServerEvent,
+    decode_event,
+    skipped,
+)
 
 #: Keepalive: ping every 20 s, give the server 20 s to answer (the websockets defaults).
 PING_INTERVAL = 20.0
@@ -165,6 +171,8 @@ class WebSocketConnection:
             queue: asyncio.Queue[ServerEvent | ResponsesError] = asyncio.Queue()
             self._lanes[key] = queue
             finished = False
+            response_id: str | None = None
+            seen = 0
             try:
                 try:
                     await self._ws.send(frame)
@@ -193,11 +201,22 @@ class WebSocketConnection:
                         if isinstance(error, ConnectionLimitReached):
                             self.expired = True
                         raise error
+                    if isinstance(item, ResponseLifecycleEvent):
+                        if response_id is None:
+                            response_id = item.response.id
+                        elif item.response.id != response_id:
+                            raise StreamCorrupted(
+                                "The server mixed events of two responses in one stream."
+                            )
                     # Set before yielding: a consumer that stops at the terminal event has
-                    # left nothing unfinished on the socket.
-                    finished = item.is_terminal
+                    # left nothing unfinished on the socket -- unless the terminal event came
+                    # first, out of order: the response's own events may still follow, so
+                    # the socket is not reused.
+                    terminal = item.is_terminal
+                    finished = terminal and seen > 0
+                    seen += 1
                     yield item
-                    if finished:
+                    if terminal:
                         return
             finally:
                 self._lanes.pop(key, None)
