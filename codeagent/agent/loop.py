@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from codeagent.agent.approvals import Approver, Policy
 from codeagent.agent.assembly import (
     conversation_options,
@@ -385,7 +387,13 @@ class Agent:
 
 
 def _final_text(output: list[dict[str, Any]]) -> str:
-    texts = [MessageItem.model_validate(i).text for i in output if i.get("type") == "message"]
+    texts = []
+    for item in output:
+        if item.get("type") == "message":
+            try:
+                texts.append(MessageItem.model_validate(item).text)
+            except ValidationError:  # a malformed message shows as no text, not as a failure
+                continue
     return texts[-1] if texts else ""
 
 

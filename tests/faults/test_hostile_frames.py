@@ -242,3 +242,29 @@ def test_exec_json_survives_a_lone_surrogate_in_a_text_delta(make_server, tmp_pa
     assert lines[1]["text"] == "say hello \ufffd back"  # the undecodable byte, replaced
     deltas = "".join(line.get("delta", "") for line in lines if line["kind"] == "text_delta")
     assert "a\ufffdb\ufffd" in deltas  # the server's lone surrogates, replaced
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"type": "message", "content": [5]},
+        {"type": "message", "content": "not a list"},
+        {"type": "apply_patch_call", "call_id": "c1", "operation": {"type": 5, "path": [1]}},
+        {"type": "shell_call", "call_id": "c2", "action": {"commands": "ls"}},
+        {"type": "function_call", "call_id": "c3", "name": "shell", "arguments": {"a": 1}},
+    ],
+)
+async def test_malformed_items_in_a_response_never_end_the_turn(server, tmp_path, item):
+    settings = Settings(
+        base_url=server.base_url, api_key=KEY, transport="http", no_git=True, sandbox="none",
+        approval_policy="full-auto",  # type: ignore[arg-type]
+    )  # fmt: skip
+    agent = Agent(settings, tmp_path, _Approve())
+    server.faults.clear()
+    server.faults.malformed_frame(at_event=0, text=completed("resp_odd", [item]))
+    try:
+        events = [e async for e in agent.submit("hello")]
+    finally:
+        await agent.close()
+    assert isinstance(events[-1], TurnCompleted), events[-1]
+    assert not [e for e in events if isinstance(e, AgentError)]
