@@ -1,4 +1,10 @@
-"""Project-wide fixtures: a real local Responses server on a loopback port."""
+"""Project-wide fixtures: a real local Responses server on a loopback port.
+
+The server is as strict as the real API (models outside the catalog get ``model_not_found``,
+unknown parameters and unpaired tool items are rejected), so a client bug fails here as it would
+against api.openai.com. Send ``codeagent.responses.catalog.DEFAULT_MODEL`` (or another catalog
+model); ``make_server(any_model=True)`` is for a test that needs a made-up model name.
+"""
 
 from __future__ import annotations
 

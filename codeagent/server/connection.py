@@ -192,7 +192,10 @@ class Connection:
             response_id = new_id("resp")
             queued = self.inflight.locked()
             if queued:
-                await self._send_queued(key, payload, response_id)
+                try:
+                    await self._send_queued(key, payload, response_id)
+                except (WebSocketDisconnect, RuntimeError, OSError):
+                    return
             async with self.inflight:
                 self.running += 1
                 try:

@@ -125,7 +125,7 @@ DEEP = [
 ]
 
 
-@pytest.mark.parametrize("text", DEEP)
+@pytest.mark.parametrize("text", DEEP, ids=["unclosed", "deep-object", "deep-field"])
 async def test_a_deeply_nested_frame_gets_an_error_and_the_connection_stays_usable(
     responses_server, text
 ):
