@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,71 +37,26 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from benchmarks.fault_cases import (  # noqa: E402
+    CALLS,
+    COUNTER,
+    IDLE_TIMEOUT,
+    ArmingBackend,
+    Case,
+    Outcome,
+    Pick,
+    arming_hook,
+    cases,
+    every_index,
+    rollout_script,
+)
 from benchmarks.report import Section, Table  # noqa: E402
 from codeagent.agent.approvals import ApprovalRequest, Decision  # noqa: E402
 from codeagent.agent.events import AgentError, ToolOutput, TurnCompleted  # noqa: E402
-from codeagent.server.backends.base import ModelRequest  # noqa: E402
-from codeagent.server.backends.scripted import ScriptedBackend  # noqa: E402
 from codeagent.server.embedded import EmbeddedServer  # noqa: E402
-from codeagent.server.script import (  # noqa: E402
-    Episode,
-    Script,
-    Step,
-    apply_patch,
-    reasoning,
-    shell,
-    text,
-)
 
-COUNTER = "counter.txt"
 TASK = "count this run and write the notes"
-STREAM_FAULTS = ("drop", "malformed", "stall", "429", "500", "lifetime")
-IDLE_TIMEOUT = 0.4
 API_KEY = "sk-fault-sweep-0123456789abcdef"
-
-
-def rollout_script() -> Script:
-    """Four model calls: read, a command with a side effect, a patch, the answer."""
-    return Script(
-        [
-            Episode(
-                [
-                    Step([reasoning("Read the code first."), shell(["cat app.py"])]),
-                    Step([text("Counting this run once. "), shell([f"echo ran >> {COUNTER}"])]),
-                    Step([apply_patch("create_file", "notes.md", "+# Notes\n+counted once\n")]),
-                    Step([text("Done: the run is counted and notes.md is written.")]),
-                ]
-            )
-        ]
-    )
-
-
-CALLS = 4
-
-
-@dataclass(frozen=True)
-class Case:
-    """One faulted run: ``fault`` at event ``index`` (-1: before any event) of model call
-    ``call`` (0-based) over ``transport``."""
-
-    fault: str
-    transport: str
-    call: int
-    index: int
-
-    def label(self) -> str:
-        where = "before events" if self.index < 0 else f"event {self.index}"
-        return f"{self.fault} over {self.transport} at call {self.call}, {where}"
-
-
-@dataclass
-class Outcome:
-    case: Case
-    completed: bool
-    duplicated: bool
-    lost: bool
-    fired: bool
-    detail: str = ""
 
 
 @dataclass
@@ -121,58 +76,6 @@ class Run:
 class _ApproveAll:
     async def decide(self, request: ApprovalRequest) -> Decision:
         return Decision.approve()
-
-
-class ArmingBackend:
-    """The scripted model, plus a hook called with the number of each model call, so a fault
-    can be armed exactly for the call it targets (or the request after it)."""
-
-    def __init__(self, script: Script):
-        self._inner = ScriptedBackend(lambda: script)
-        self.calls = 0
-        self.hook: Callable[[int], None] | None = None
-
-    async def respond(self, request: ModelRequest) -> Step:
-        number, self.calls = self.calls, self.calls + 1
-        if self.hook is not None:
-            self.hook(number)
-        return await self._inner.respond(request)
-
-
-def _error_event(code: str) -> str:
-    if code == "429":
-        return json.dumps(
-            {
-                "type": "error",
-                "status": 429,
-                "error": {
-                    "type": "requests",
-                    "code": "rate_limit_exceeded",
-                    "message": "Rate limit reached. Please try again in 20ms.",
-                },
-            }
-        )
-    if code == "500":
-        failed = {
-            "id": "resp_failed",
-            "object": "response",
-            "status": "failed",
-            "output": [],
-            "error": {"code": "server_error", "message": "The server had an error."},
-        }
-        return json.dumps({"type": "response.failed", "response": failed})
-    return json.dumps(
-        {
-            "type": "error",
-            "status": 400,
-            "error": {
-                "type": "invalid_request_error",
-                "code": "websocket_connection_limit_reached",
-                "message": "Responses websocket connection limit reached (60 minutes). "
-                "Create a new websocket connection to continue.",
-            },
-        }
-    )
 
 
 class Sweeper:
@@ -265,7 +168,7 @@ class Sweeper:
             base = self.baseline[case.transport] = await self.run(case.transport)
             if not base.completed:
                 raise RuntimeError(f"the clean run over {case.transport} failed: {base.errors}")
-        got = await self.run(case.transport, self._arm(case))
+        got = await self.run(case.transport, arming_hook(case, self.server))
         duplicated = got.counter_lines > base.counter_lines or got.tool_outputs > base.tool_outputs
         same = (got.tree, got.transcript, got.history) == (base.tree, base.transcript, base.history)
         detail = "; ".join(got.errors)
@@ -279,47 +182,6 @@ class Sweeper:
             fired=bool(got.recoveries),
             detail=detail,
         )
-
-    def _arm(self, case: Case) -> Callable[[int], None]:
-        """The hook that arms ``case``'s fault exactly once, at the right model call."""
-        faults, server = self.server.faults, self.server
-        armed = False
-
-        def stream_fault() -> None:
-            i = case.index
-            if case.fault == "drop":
-                faults.drop_mid_stream(after_events=i)
-            elif case.fault == "malformed":
-                faults.malformed_frame(at_event=i, text='{"type": "response.output_text.delta", ')
-            elif case.fault == "stall":
-                faults.stall(after_events=i, seconds=IDLE_TIMEOUT * 3)
-            else:  # an error event (or failed response) at event i, then the stream is cut
-                faults.malformed_frame(at_event=i, text=_error_event(case.fault))
-                faults.drop_mid_stream(after_events=i + 1)
-
-        def next_request_fault() -> None:
-            if case.fault == "429":
-                faults.error("rate_limit_exceeded", 429, "Slow down.", retry_after=0.02)
-            elif case.fault == "500":
-                faults.error("server_error", 500, "The server had an error.", retry_after=0.02)
-            elif case.fault == "previous_response_not_found":
-                faults.forget_cached_responses()
-            elif case.fault in ("lifetime", "lifetime-silent"):
-                faults.connection_limit(error_event=case.fault == "lifetime")
-                server.set_max_connection_age(0.0)  # the open socket: at its next request
-
-        def hook(number: int) -> None:  # -1: before the run's first request
-            nonlocal armed
-            if armed:
-                return
-            if case.index >= 0 and number == case.call:
-                armed = True
-                stream_fault()
-            elif case.index < 0 and number == case.call - 1:
-                armed = True
-                next_request_fault()
-
-        return hook
 
 
 # --------------------------------------------------------------------------- comparing runs
@@ -401,32 +263,6 @@ async def event_counts(sweeper: Sweeper, transport: str) -> list[int]:
     finally:
         await conversation.transport.close()
     return counts
-
-
-Pick = Callable[[int, int], list[int]]
-
-
-def every_index(call: int, n: int) -> list[int]:
-    """All event indices of a call with ``n`` events (the full sweep)."""
-    return list(range(n))
-
-
-def cases(transport: str, counts: list[int], pick: Pick = every_index) -> Iterator[Case]:
-    """The cases of one transport; ``pick(call, n)`` chooses the event indices of a model call
-    with ``n`` events (none: the call is not swept at all)."""
-    for call, n in enumerate(counts):
-        if not pick(call, n):
-            continue
-        for fault in STREAM_FAULTS:
-            if fault == "lifetime" and transport != "websocket":
-                continue
-            for index in pick(call, n):
-                yield Case(fault, transport, call, index)
-        for fault in ("429", "500"):
-            yield Case(fault, transport, call, -1)
-        if transport == "websocket" and call > 0:
-            for fault in ("previous_response_not_found", "lifetime", "lifetime-silent"):
-                yield Case(fault, transport, call, -1)
 
 
 async def sweep(
