@@ -292,7 +292,7 @@ def summary_table(outcomes: list[Outcome]) -> Table:
     """Tried / completed / duplicated / lost, per fault and transport, and in total."""
     table = Table(
         "Faulted runs per fault and transport",
-        ["fault", "transport", "tried", "completed", "duplicated", "lost"],
+        ["fault", "transport", "tried", "fired", "completed", "duplicated", "lost"],
     )
     groups: dict[tuple[str, str], list[Outcome]] = {}
     for o in outcomes:
@@ -303,9 +303,12 @@ def summary_table(outcomes: list[Outcome]) -> Table:
     return table
 
 
-def _counts(group: list[Outcome]) -> tuple[int, int, int, int]:
+def _counts(group: list[Outcome]) -> tuple[int, int, int, int, int]:
+    """tried, fired (the fault took effect: the run needed a recovery), completed,
+    duplicated, lost"""
     return (
         len(group),
+        sum(o.fired for o in group),
         sum(o.completed for o in group),
         sum(o.duplicated for o in group),
         sum(o.lost for o in group),
@@ -313,7 +316,7 @@ def _counts(group: list[Outcome]) -> tuple[int, int, int, int]:
 
 
 def section(outcomes: list[Outcome], counts: dict[str, list[int]], seconds: float) -> Section:
-    tried, completed, duplicated, lost = _counts(outcomes)
+    tried, fired, completed, duplicated, lost = _counts(outcomes)
     sec = Section(
         key="fault_sweep",
         title="7. Fault sweep (every fault at every event index)",
@@ -325,7 +328,7 @@ def section(outcomes: list[Outcome], counts: dict[str, list[int]], seconds: floa
     failures = [o for o in outcomes if o.lost or o.duplicated]
     sec.notes = [f"{o.case.label()}: {o.detail or 'lost'}" for o in failures[:20]]
     sec.headlines = [
-        ["faulted runs completed", f"{completed} of {tried}"],
+        ["faulted runs completed", f"{completed} of {tried} ({fired} needed a recovery)"],
         ["tools run twice / runs with work lost", f"{duplicated} / {lost}"],
     ]
     return sec
@@ -356,14 +359,15 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.monotonic() - started
     sec = section(outcomes, counts, seconds)
     print(sec.tables[0].to_markdown())
-    tried, completed, duplicated, lost = _counts(outcomes)
+    tried, fired, completed, duplicated, lost = _counts(outcomes)
     print(
-        f"\ntried {tried}, completed {completed}, duplicated {duplicated}, lost {lost} "
+        f"\ntried {tried}, fired {fired}, completed {completed}, duplicated {duplicated}, "
+        f"lost {lost} "
         f"({seconds:.0f} s)"
     )
     if not args.no_report:
         append_to_report(sec, Path(args.report))
-    return 0 if completed == tried and not duplicated and not lost else 1
+    return 0 if completed == fired == tried and not duplicated and not lost else 1
 
 
 if __name__ == "__main__":

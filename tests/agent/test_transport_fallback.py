@@ -230,3 +230,53 @@ async def test_429_and_5xx_wait_the_servers_retry_after(make_server, closing, mo
     notices = await call(conv, answer=False)
     assert len(notices) == 1 and "Retrying in 0.2 s" in notices[0].text
     assert conv.last_metrics.transport == mode
+
+
+async def test_the_agent_tells_the_ui_once_and_each_call_says_its_transport(
+    make_server, settings_for, repo
+):
+    from agent_support import ListApprover, collect
+
+    from codeagent.agent.events import ModelCallCompleted, Notice, TransportState, TurnCompleted
+    from codeagent.agent.loop import Agent
+
+    server = make_server(Script([Episode([Step([text("Hello.")])])]))
+    agent = Agent(settings_for(server, transport="auto"), repo, ListApprover())
+    try:
+        first = await collect(agent.submit("hi"))
+        server.faults.max_frame_size(200)  # every later request is bigger than this
+        second = await collect(agent.submit("a longer message " * 20))
+        third = await collect(agent.submit("and another one " * 20))
+    finally:
+        await agent.close()
+    events = first + second + third
+    assert all(isinstance(turn[-1], TurnCompleted) for turn in (first, second, third))
+    fallbacks = [e for e in events if isinstance(e, Notice) and e.category == "fallback"]
+    assert len(fallbacks) == 1 and "1009" in fallbacks[0].text
+    assert TransportState("http-fallback") in second
+    calls = [e.metrics.transport for e in events if isinstance(e, ModelCallCompleted)]
+    assert calls == ["websocket", "http", "http"]
+    assert agent.status().transport == "http-fallback"
+
+
+@pytest.mark.parametrize("error_event", [True, False])
+async def test_a_lifetime_limit_pushed_to_an_idle_socket_costs_nothing_but_a_new_socket(
+    make_server, closing, error_event
+):
+    import asyncio
+
+    server = make_server(script=script())
+    conv = conversation_for(server, mode="websocket")
+    closing(conv)
+    conv.add_user_message("go")
+    await call(conv, answer=False)
+    server.faults.connection_limit(error_event=error_event, push_to_idle=True)
+    server.set_max_connection_age(0.2)
+    for _ in range(100):  # the server closes the idle socket at its limit
+        if conv.transport.connection_id == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert conv.transport.connection_id == 0
+    assert await call(conv) == []  # not even a silent retry: the next call opens a new socket
+    assert conv.transport.connections_opened == 2
+    assert conv.last_metrics.recoveries == ()
