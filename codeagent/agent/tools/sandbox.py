@@ -161,7 +161,7 @@ class BwrapSandbox(Sandbox):
         git = writable / ".git"
         if git.exists() and not writable_git:
             args += ["--ro-bind", str(git), str(git)]
-        for path in (*_SECRET_FILES, *_host_sockets(hidden)):
+        for path in (*_SECRET_FILES, *_host_sockets(hidden, writable)):
             if os.path.lexists(path) and not os.path.islink(path):
                 args += ["--ro-bind", "/dev/null", path]
         # RLIMIT_NPROC caps a non-root user's processes in the new user namespace; as root the
@@ -198,9 +198,10 @@ def _hidden_directories() -> list[Path]:
     return sorted(found, key=lambda p: len(p.parts))
 
 
-def _host_sockets(hidden: list[Path]) -> list[str]:
-    """Unix sockets bound on this host outside the hidden directories (a database or an agent
-    socket elsewhere): each is covered with /dev/null so nothing can connect to it."""
+def _host_sockets(hidden: list[Path], writable: Path) -> list[str]:
+    """Unix sockets bound on this host that the sandbox would see (outside the hidden
+    directories, or in the repository bound over them: a database or an agent socket): each
+    is covered with /dev/null so nothing can connect to it."""
     try:
         lines = Path("/proc/net/unix").read_text().splitlines()[1:]
     except OSError:
@@ -211,7 +212,7 @@ def _host_sockets(hidden: list[Path]) -> list[str]:
         if len(fields) < 8 or not fields[7].startswith("/"):
             continue  # unnamed or abstract (abstract ones stay in the host network namespace)
         path = Path(fields[7])
-        if any(_inside(path, d) for d in hidden):
+        if any(_inside(path, d) for d in hidden) and not _inside(path, writable):
             continue
         try:
             if stat.S_ISSOCK(os.lstat(path).st_mode):
