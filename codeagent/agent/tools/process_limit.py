@@ -85,16 +85,17 @@ def become_subreaper() -> bool:
 class Containment:
     """Where one command's processes live: a fresh cgroup when possible (``limited`` is then
     True and ``argv`` makes the command join it before it starts), else codeagent's children
-    outside its own session."""
+    outside its own session. ``limit`` caps the cgroup's processes (None: no cap, for a
+    command the user approved to run outside the sandbox, such as a parallel build)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None = MAX_PROCESSES) -> None:
         parent = cgroup_parent()
         self.cgroup: Path | None = None
         if parent is not None:
             path = parent / f"codeagent-{os.getpid()}-{next(_names)}"
             try:
                 path.mkdir()
-                (path / "pids.max").write_text(str(MAX_PROCESSES))
+                (path / "pids.max").write_text("max" if limit is None else str(limit))
                 self.cgroup = path
             except OSError:
                 with contextlib.suppress(OSError):

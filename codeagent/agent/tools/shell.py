@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from codeagent.agent.tools.output_cap import HeadTailBuffer
-from codeagent.agent.tools.process_limit import Containment
+from codeagent.agent.tools.process_limit import MAX_PROCESSES, Containment
 from codeagent.agent.tools.sandbox import Sandbox, scrubbed_environment
 
 DEFAULT_TIMEOUT_MS = 120_000
@@ -132,8 +132,10 @@ async def run_command(
     argv = [_shell(), "-c", command]
     if sandbox is not None:
         argv = sandbox.wrap(argv, cwd, network=network)
-    # Everything the command starts, even in a session of its own, is found and killed.
-    containment = Containment()
+    # Everything the command starts, even in a session of its own, is found and killed; in
+    # the sandbox it may have at most MAX_PROCESSES processes.
+    sandboxed = sandbox is not None and sandbox.available
+    containment = Containment(MAX_PROCESSES if sandboxed else None)
     try:
         return await _run(command, containment.argv(argv), cwd, sandbox, containment,
                           timeout_ms, max_output)  # fmt: skip
