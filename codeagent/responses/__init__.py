@@ -3,10 +3,13 @@
 Knows nothing about tools, git or the UI.
 
 - ``events``: pydantic models of server events and output items (unknown types pass through).
-- ``errors``: typed errors and the mapping from API error payloads to them.
+- ``errors``: typed errors and the mapping from API error payloads (any shape) to them.
+- ``frames``: one frame to one event; a corrupt frame fails the stream, an unusable one is
+  skipped and logged.
 - ``requests``: request bodies, their WebSocket/HTTP encodings and byte counts, the chaining
   signature (non-input fields).
 - ``websocket``: one connection to ``{base_url}/responses``; a reader task routes events to lanes.
 - ``http``: ``POST /responses`` streamed as SSE and ``POST /responses/compact``, keep-alive.
-- ``transport``: ``Transport`` -- mode ``auto|websocket|http``, fallback, reconnect, rotation.
+- ``transport``: ``Transport`` -- mode ``auto|websocket|http``, fallback to HTTP and the return
+  to WebSocket, reconnect, rotation.
 """

@@ -23,7 +23,8 @@ from codeagent.responses.errors import (
     WireFormatError,
     error_from_wire,
 )
-from codeagent.responses.events import ErrorEvent, ServerEvent, decode_event, skipped
+from codeagent.responses.events import ErrorEvent, ServerEvent
+from codeagent.responses.frames import decode_event, skipped
 from codeagent.responses.requests import http_body
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

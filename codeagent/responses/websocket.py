@@ -32,13 +32,8 @@ from codeagent.responses.errors import (
     WebSocketUnavailable,
     WireFormatError,
 )
-from codeagent.responses.events import (
-    ErrorEvent,
-    ResponseLifecycleEvent,
-    ServerEvent,
-    decode_event,
-    skipped,
-)
+from codeagent.responses.events import ErrorEvent, ResponseLifecycleEvent, ServerEvent
+from codeagent.responses.frames import decode_event, skipped
 
 #: Keepalive: ping every 20 s, give the server 20 s to answer (the websockets defaults).
 PING_INTERVAL = 20.0
