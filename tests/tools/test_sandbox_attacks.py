@@ -222,3 +222,30 @@ def test_a_missing_protection_makes_the_sandbox_unavailable(monkeypatch):
     assert not sandbox.available
     assert "no process limit" in sandbox.describe()
     assert "needs approval" in sandbox.describe()
+
+
+async def test_toolchains_in_the_home_still_run_but_the_rest_stays_hidden(
+    bwrap, git_repo, outside, monkeypatch
+):
+    home = outside / "home"
+    tool = home / ".cargo" / "bin" / "mytool"
+    python_bin = home / ".pyenv" / "versions" / "3.99" / "bin"
+    for script, says in ((tool, "tool-ok"), (python_bin / "python3", "venv-python-ok")):
+        script.parent.mkdir(parents=True)
+        script.write_text(f"#!/bin/sh\necho {says}\n")
+        script.chmod(0o755)
+    (home / ".cargo" / "credentials.toml").write_text('token = "cargo-secret-token"\n')
+    (home / ".ssh").mkdir()
+    (home / ".ssh" / "id_rsa").write_text("FAKE-KEY\n")
+    (git_repo / ".venv" / "bin").mkdir(parents=True)
+    (git_repo / ".venv" / "pyvenv.cfg").write_text(f"home = {python_bin}\n")
+    (git_repo / ".venv" / "bin" / "python").symlink_to(python_bin / "python3")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("PATH", f"{tool.parent}:{os.environ['PATH']}")
+    result = await _run(
+        f"mytool; .venv/bin/python; cat {home}/.cargo/credentials.toml {home}/.ssh/id_rsa",
+        git_repo,
+        bwrap,
+    )
+    assert result.stdout == "tool-ok\nvenv-python-ok\n", result.stderr
+    assert "cargo-secret-token" not in result.stdout and "FAKE-KEY" not in result.stdout

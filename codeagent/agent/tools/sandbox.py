@@ -121,6 +121,12 @@ class BwrapSandbox(Sandbox):
         env = {k: os.environ[k] for k in _SANDBOX_PASSED if k in os.environ}
         env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
         env.update(_FIXED_ENV, HOME=SANDBOX_HOME, TMPDIR="/tmp")
+        # HOME moved: toolchains shown from the real home are found through their variables.
+        home = os.environ.get("HOME", "")
+        for name, folder in _TOOLCHAIN_HOMES:
+            value = os.environ.get(name) or (f"{home}/{folder}" if home else "")
+            if value and os.path.isdir(value):
+                env[name] = value
         for entry in self.extra_env:
             name, has_value, value = entry.partition("=")
             if has_value:
@@ -155,13 +161,20 @@ class BwrapSandbox(Sandbox):
         within = [d for d in hidden if _inside(d, writable) and d != writable]
         for directory in around:
             args += ["--tmpfs", str(directory)]
+        toolchains = _toolchains(hidden, writable)
+        for directory in toolchains:
+            args += ["--ro-bind", str(directory), str(directory)]
         args += ["--dir", SANDBOX_HOME, "--bind", str(writable), str(writable)]
         for directory in within:
             args += ["--tmpfs", str(directory)]
         git = writable / ".git"
         if git.exists() and not writable_git:
             args += ["--ro-bind", str(git), str(git)]
-        for path in (*_SECRET_FILES, *_host_sockets(hidden, writable)):
+        tool_secrets = [
+            str(d / name) for d in toolchains for name in _TOOLCHAIN_SECRETS.get(d.name, ())
+        ]
+        covered = (*_SECRET_FILES, *tool_secrets, *_host_sockets(hidden, writable))
+        for path in covered:
             if os.path.lexists(path) and not os.path.islink(path):
                 args += ["--ro-bind", "/dev/null", path]
         # RLIMIT_NPROC caps a non-root user's processes in the new user namespace; as root the
@@ -196,6 +209,60 @@ def _hidden_directories() -> list[Path]:
             found.append(path)
     # Parents first, so a tmpfs for a nested directory lands on the parent's tmpfs, not under it.
     return sorted(found, key=lambda p: len(p.parts))
+
+
+#: Tool installations kept in a home directory: shown read-only when a PATH entry or the
+#: repository's virtualenv needs them, the rest of the home staying hidden.
+_TOOLCHAIN_DIRS = (".pyenv", ".cargo", ".rustup", ".nvm", ".asdf", ".volta", ".bun", ".deno",
+                   ".sdkman", ".ghcup", ".juliaup", ".opam", ".local/bin", "go/bin",
+                   ".nix-profile")  # fmt: skip
+#: The variables that tell tools where their installation is when HOME is not the real one.
+_TOOLCHAIN_HOMES = (("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup"),
+                    ("PYENV_ROOT", ".pyenv"), ("NVM_DIR", ".nvm"))  # fmt: skip
+#: Credentials inside those tool installations, covered even when the tool is shown.
+_TOOLCHAIN_SECRETS = {".cargo": ("credentials", "credentials.toml")}
+
+
+def _toolchains(hidden: list[Path], writable: Path) -> list[Path]:
+    """Directories under a hidden one that commands need to run at all: the toolchain
+    holding each PATH entry, and the Python the repository's virtualenv was made from."""
+    wanted: list[Path] = []
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        if entry and os.path.isabs(entry):
+            wanted.append(Path(os.path.realpath(entry)))
+    for venv in (".venv", "venv", "env"):
+        config = writable / venv / "pyvenv.cfg"
+        try:
+            lines = config.read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            key, _, value = line.partition("=")
+            if key.strip() == "home" and os.path.isabs(value.strip()):
+                wanted.append(Path(os.path.realpath(value.strip())).parent)  # the prefix
+    found: list[Path] = []
+    for path in wanted:
+        owner = next((d for d in hidden if _inside(path, d) and d != path), None)
+        if owner is None or _inside(path, writable):
+            continue
+        shown = _toolchain_root(path, owner)
+        if shown is not None and shown.is_dir() and shown not in found:
+            found.append(shown)
+    if any(p.name == ".cargo" for p in found):  # rustup's proxies in ~/.cargo/bin need it
+        found += [p.with_name(".rustup") for p in found
+                  if p.name == ".cargo" and p.with_name(".rustup").is_dir()]  # fmt: skip
+    return sorted(set(found), key=lambda p: len(p.parts))
+
+
+def _toolchain_root(path: Path, hidden: Path) -> Path | None:
+    """The known toolchain directory of ``hidden`` that holds ``path``, else None (a PATH
+    entry somewhere else in a home, e.g. ~/scripts, stays hidden)."""
+    for home in (hidden, *[p for p in path.parents if p.parent == hidden]):
+        for name in _TOOLCHAIN_DIRS:
+            root = home / name
+            if _inside(path, root):
+                return root
+    return None
 
 
 def _host_sockets(hidden: list[Path], writable: Path) -> list[str]:
