@@ -103,6 +103,7 @@ class Agent:
         self.transport = make_transport(settings)
         #: Deprecated or shut-down model? ``start()`` it once the UI is up (first turn at latest).
         self.model_check = make_model_check(settings)
+        self.startup_notices += [Notice("warning", n) for n in self.model_check.take_notes()]
         self.conversation = Conversation(
             self.transport,
             instructions=instructions,

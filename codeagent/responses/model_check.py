@@ -107,6 +107,11 @@ class ModelCheck:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self.fetch())
 
+    @property
+    def started(self) -> bool:
+        """Whether the server check was started (it runs at most once per ``ModelCheck``)."""
+        return self._task is not None
+
     async def wait(self) -> None:
         """Wait for the background check (tests, and a UI that wants the answer now)."""
         if self._task is not None:

@@ -108,6 +108,8 @@ class CodeAgentApp(App[int]):
         self.load_files()
         if self.banner:
             self.show_info(self.banner)
+        if hasattr(self.agent, "model_check"):  # GET /models in the background, after paint
+            self.call_after_refresh(self.agent.model_check.start)
         notices = getattr(self.agent, "startup_notices", [])  # e.g. a patch a crash interrupted
         while notices:
             notice = notices.pop(0)

@@ -19,3 +19,15 @@ async def test_model_lists_the_catalog_with_prices_and_warns_on_switch(make_app)
         assert "deprecated and shuts down on 2026-12-11; use gpt-6.1-sol instead" in switched
         unknown = await command(pilot, app, "/model my-local")
         assert "not in the model catalog" in unknown
+
+
+async def test_a_deprecated_model_is_named_on_the_first_screen(make_app) -> None:
+    from tests.tui.conftest import until
+    from tests.tui.test_app_flows import notices
+
+    app = make_app(model="gpt-5")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: notices(app, "warning"), "deprecation warning")
+        assert "gpt-5 is deprecated and shuts down on 2026-12-11" in notices(app, "warning")[0]
+        assert "use gpt-6.1-sol instead" in notices(app, "warning")[0]
+        await until(pilot, lambda: app.agent.model_check.started, "check started")
