@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from codeagent.agent.events import TurnMetrics
 
@@ -44,9 +44,13 @@ class UsageTotals:
     bytes_sent: int = 0
     bytes_full_resend: int = 0
     context_tokens: int = 0
+    #: Model calls per transport that carried them (``websocket``, ``http``).
+    calls_by_transport: dict[str, int] = field(default_factory=dict)
 
     def add(self, metrics: TurnMetrics) -> None:
         self.model_calls += 1
+        by = self.calls_by_transport
+        by[metrics.transport] = by.get(metrics.transport, 0) + 1
         self.input_tokens += metrics.input_tokens
         self.cached_tokens += metrics.cached_tokens
         self.output_tokens += metrics.output_tokens

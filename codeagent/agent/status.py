@@ -32,6 +32,10 @@ class AgentStatus:
     context_tokens: int
     last_metrics: TurnMetrics | None
     grants: tuple[str, ...] = ()
+    #: (transport, model calls it carried) so far, e.g. (("websocket", 12), ("http", 3)).
+    calls_by_transport: tuple[tuple[str, int], ...] = ()
+    #: Seconds until a fallen-back session tries WebSocket again (None: not fallen back).
+    websocket_retry_in: float | None = None
 
 
 def transport_state(agent: Agent) -> str:
@@ -60,7 +64,24 @@ def status_of(agent: Agent) -> AgentStatus:
         context_tokens=usage.context_tokens,
         last_metrics=agent.last_metrics,
         grants=tuple(agent.rules.grants.describe()),
+        calls_by_transport=tuple(sorted(usage.calls_by_transport.items(), reverse=True)),
+        websocket_retry_in=_retry_in(agent),
     )
 
 
-__all__ = ["AgentStatus", "status_of", "transport_state"]
+def _retry_in(agent: Agent) -> float | None:
+    at = agent.transport.websocket_retry_at
+    return None if at is None else max(0.0, at - agent.transport.clock())
+
+
+def transport_line(status: AgentStatus) -> str:
+    """How the calls travelled, for ``/status``: e.g. 12 over WebSocket, 3 over HTTP."""
+    names = {"websocket": "WebSocket", "http": "HTTP"}
+    parts = [f"{n} over {names.get(t, t)}" for t, n in status.calls_by_transport]
+    text = ", ".join(parts) if parts else "no model calls yet"
+    if status.websocket_retry_in is not None:
+        text += f"; WebSocket is tried again in {status.websocket_retry_in / 60:.0f} min"
+    return text
+
+
+__all__ = ["AgentStatus", "status_of", "transport_line", "transport_state"]

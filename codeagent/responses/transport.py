@@ -142,6 +142,11 @@ class Transport:
         return self._fell_back
 
     @property
+    def clock(self) -> Callable[[], float]:
+        """The clock the fallback timer runs on (``time.monotonic`` unless a test gave one)."""
+        return self._clock
+
+    @property
     def websocket_retry_at(self) -> float | None:
         """When (on ``clock``) a fallen-back transport tries WebSocket again; None otherwise."""
         return self._return_at if self._fell_back else None

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from codeagent.agent.approvals import Policy
 from codeagent.agent.assembly import model_listing, model_note
+from codeagent.agent.status import transport_line
 
 if TYPE_CHECKING:
     from codeagent.sessions import SessionInfo
@@ -313,7 +314,7 @@ async def _status(ctx: CommandContext, args: list[str]) -> None:
             [
                 f"Model: {status.model}",
                 f"Approval policy: {status.policy}",
-                f"Transport: {ctx.usage()['transport']}",
+                f"Transport: {ctx.usage()['transport']} ({transport_line(status)})",
                 f"Session: {status.session_id}",
                 f"Repository: {ctx.root}",
             ]

@@ -280,3 +280,27 @@ async def test_a_lifetime_limit_pushed_to_an_idle_socket_costs_nothing_but_a_new
     assert await call(conv) == []  # not even a silent retry: the next call opens a new socket
     assert conv.transport.connections_opened == 2
     assert conv.last_metrics.recoveries == ()
+
+
+async def test_status_counts_the_calls_of_each_transport_and_the_return_time(
+    make_server, settings_for, repo
+):
+    from agent_support import ListApprover, collect
+
+    from codeagent.agent.loop import Agent
+    from codeagent.agent.status import transport_line
+
+    server = make_server(Script([Episode([Step([text("Hello.")])])]))
+    agent = Agent(settings_for(server, transport="auto"), repo, ListApprover())
+    try:
+        await collect(agent.submit("hi"))
+        server.faults.reject_websocket(426, times=None)
+        server.faults.drop_mid_stream(after_events=1, times=3)
+        await collect(agent.submit("again"))
+        status = agent.status()
+    finally:
+        await agent.close()
+    assert status.calls_by_transport == (("websocket", 1), ("http", 1))
+    assert status.websocket_retry_in is not None and 0 < status.websocket_retry_in <= 60
+    line = transport_line(status)
+    assert line.startswith("1 over WebSocket, 1 over HTTP; WebSocket is tried again in 1 min")
