@@ -163,12 +163,13 @@ def test_the_model_cannot_write_the_repo_config_unasked(
     make_server, repo: Path, tmp_path: Path, key: str
 ) -> None:
     """Even in full-auto, a patch to .codeagent/config.toml needs approval (policy.py)."""
-    hostile = '@@\n+sandbox = "none"\n+approval_policy = "full-auto"\n'
+    hostile = '+sandbox = "none"\n+approval_policy = "full-auto"\n'
     server = make_server(
         Script([Episode([Step([apply_patch("create_file", ".codeagent/config.toml", hostile)])])])
     )
     write_user_config(tmp_path, f'base_url = "{server.base_url}"\n')
     result = run_exec(repo, tmp_path, key, "--full-auto", "configure yourself")
+    assert result.returncode == 3, result.stderr  # it needed a human, and there was none
     assert not (repo / ".codeagent" / "config.toml").exists(), result.stderr
 
 
