@@ -79,7 +79,14 @@ def register_secret(value: str | None) -> None:
         _secrets.add(value)
         # Longest first, so a key that contains another registered key is replaced whole.
         ordered = sorted(_secrets, key=len, reverse=True)
-        _pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        _pattern = re.compile("|".join(_secret_regex(s) for s in ordered))
+
+
+def _secret_regex(secret: str) -> str:
+    """The key, or its first ``MIN_SECRET_LENGTH`` characters followed by any run of the key's
+    own characters: error texts are often cut short (``body[:200]``), mid-key."""
+    alphabet = "".join(sorted(set(secret)))
+    return f"{re.escape(secret)}|{re.escape(secret[:MIN_SECRET_LENGTH])}[{re.escape(alphabet)}]*"
 
 
 def scrub_secrets(text: str) -> str:

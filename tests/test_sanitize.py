@@ -98,3 +98,12 @@ def test_registered_key_is_scrubbed_but_signed_content_is_not() -> None:
         "list": [REDACTED, 3],
     }
     assert display_text(f"\x1b]0;{key}\x07") == f"␛]0;{REDACTED}␇"
+
+
+def test_a_key_cut_short_in_a_message_is_still_scrubbed() -> None:
+    key = "sk-proj-" + "Tr7u" * 10
+    register_secret(key)
+    cut = f'The server sent a frame that is not valid JSON: \'{{"echo": "{key[:31]}\''
+    assert key[:20] not in scrub_secrets(cut)
+    assert scrub_secrets(cut).endswith(f"{REDACTED}'")
+    assert scrub_secrets("sk-proj-Tr7u and more") == "sk-proj-Tr7u and more"  # too short a prefix
