@@ -112,6 +112,7 @@ def test_reasoning_summaries_are_requested_whenever_the_model_reasons(tmp_path: 
 
     assert param() == {"summary": "auto"}  # gpt-6-astra reasons by default
     assert param(reasoning_effort="high") == {"effort": "high", "summary": "auto"}
+    assert param(reasoning_effort="ultra") == {"effort": "max", "summary": "auto"}
     assert param(model="gpt-6-luna", reasoning_effort="none") == {"effort": "none"}
     assert param(model="gpt-4.1") is None  # not a reasoning model
     assert param(model="local-llm") is None  # unknown: leave the server's default
@@ -155,3 +156,22 @@ def test_switching_model_adapts_reasoning_tools_and_compaction(tmp_path: Path) -
     note = model_note(settings, "gpt-5")
     assert "shuts down on 2026-12-11" in note and "reasoning effort 'ultra'" in note
     assert model_note(settings, "gpt-6.2-astra") is None
+
+
+def test_every_effort_of_every_model_is_sent_as_the_sdk_defines_it(tmp_path: Path) -> None:
+    """``reasoning`` as sent, for each catalog model and level, validates against the SDK's
+    ``Reasoning`` TypedDict made strict (no undeclared key, effort within its Literal)."""
+    from openai.types.shared_params.reasoning import Reasoning
+    from pydantic import TypeAdapter
+    from pydantic_core import SchemaValidator
+
+    schema = TypeAdapter(Reasoning).core_schema
+    schema["extra_behavior"] = "forbid"
+    validator = SchemaValidator(schema)
+    settings = load_settings(tmp_path, {})
+    for model in settings.catalog().models:
+        for effort in (None, *model.reasoning_efforts):
+            chosen = settings.model_copy(update={"model": model.id, "reasoning_effort": effort})
+            param = reasoning_param(chosen)
+            if param is not None:
+                validator.validate_python(param)

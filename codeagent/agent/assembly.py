@@ -44,6 +44,10 @@ def reasoning_param(settings: Settings) -> dict[str, Any] | None:
         effort = None  # switched (/model) to a model without that level: its default then
     if effort == "none":
         return {"effort": "none"}  # no reasoning, so no summary to ask for
+    if effort == "ultra":
+        # A client-side tier (Codex adds subagents and sends max); the API's ReasoningEffort
+        # stops at max (openai SDK 3.57), so ultra never goes on the wire.
+        effort = "max"
     if effort is not None:
         return {"effort": effort, "summary": "auto"}
     if entry is not None and entry.reasons:

@@ -19,7 +19,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-#: Every reasoning effort the API knows, weakest first (``ultra`` is on GPT-6 / GPT-5.6 only).
+#: Every reasoning effort a user may choose, weakest first. ``ultra`` (GPT-6 / GPT-5.6) is a
+#: client-side tier: the API's own levels stop at ``max``, which is what is sent for it.
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra"]
 REASONING_EFFORTS: tuple[str, ...] = (
     "none",
