@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from codeagent.responses.errors import (
     ConnectionClosed,
-    ConnectionLimitReached,
     HandshakeFailed,
     ResponsesError,
     WebSocketUnavailable,
@@ -230,11 +229,14 @@ class Transport:
                         continue
                     if self.mode != "auto":
                         raise
-                    self._fall_back(f"{failures} WebSocket handshakes failed ({exc.message})")
+                    self._fall_back(
+                        f"{failures} WebSocket handshakes failed ({exc.message.rstrip('.')})"
+                    )
                     return None
 
     def _fall_back(self, reason: str, *, quietly: bool = False) -> None:
         """Continue over HTTP; try WebSocket again after the next of ``RETURN_DELAYS``."""
+        reason = reason.rstrip(". ")  # it ends the first sentence of the notice
         delay = RETURN_DELAYS[min(self._fallbacks, len(RETURN_DELAYS) - 1)]
         self._fallbacks += 1
         self._fell_back = True
@@ -271,10 +273,10 @@ class Transport:
 
     def _websocket_failed(self, exc: ResponsesError, frame_bytes: int) -> None:
         """Count a failed WebSocket stream; fall back to HTTP when the budget is spent."""
+        # Only a failed socket counts: not an API error, an idle stream, or the socket's
+        # normal end of life (ConnectionLimitReached is not a ConnectionClosed).
         if self.mode != "auto" or not isinstance(exc, ConnectionClosed):
             return
-        if isinstance(exc, ConnectionLimitReached):
-            return  # the socket's normal end of life, not a failure
         self._ws_failures += 1
         if exc.close_code == CLOSE_TOO_BIG:
             # The same frame would be refused again; retrying over WebSocket cannot help.
@@ -287,7 +289,8 @@ class Transport:
             self._fall_back(exc.message, quietly=True)
         elif self._ws_failures >= WS_FAILURE_BUDGET:
             self._fall_back(
-                f"the WebSocket failed {self._ws_failures} times in a row ({exc.message})"
+                f"the WebSocket failed {self._ws_failures} times in a row "
+                f"({exc.message.rstrip('.')})"
             )
 
     def _websocket_worked(self) -> None:

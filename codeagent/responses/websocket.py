@@ -326,10 +326,11 @@ def _handshake_error(status: int, body: bytes | None) -> ResponsesError:
     if status == 403:
         # Not necessarily the key: the API also answers 403 to an upgrade when the key has
         # too many sockets open, or WebSocket mode is not enabled for it.
+        said = f" ({detail.rstrip('.')})" if detail else ""
         return HandshakeFailed(
-            f"The server refused the WebSocket upgrade (HTTP 403{': ' + detail if detail else ''})."
-            " This can mean too many open connections or WebSocket mode not being available to"
-            " this key, not necessarily a wrong key.",
+            f"The server refused the WebSocket upgrade with HTTP 403{said}. That can mean too "
+            "many open connections or WebSocket mode not being available to this key, not "
+            "necessarily a wrong key.",
             status=status,
         )
     if status == 404:
