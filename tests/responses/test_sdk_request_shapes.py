@@ -255,3 +255,23 @@ class _NoAsk:
 
     async def decide(self, request: Any) -> Any:
         raise AssertionError(f"unexpected approval request: {request}")
+
+
+@pytest.mark.parametrize("transport", ["websocket", "http"])
+async def test_stored_session_with_the_top_effort_validates(
+    make_server, repo: Path, transport: str
+) -> None:
+    """store=true replays items with their ids; ``ultra`` goes out as the SDK's ``max``."""
+    server = make_server(tool_script(False))
+    agent = Agent(
+        settings(server, transport=transport, store=True, reasoning_effort="ultra"),
+        repo,
+        _NoAsk(),
+    )
+    try:
+        await run_turns(agent, "fix the greeting", "thanks")
+    finally:
+        await agent.close()
+    creates = check_all(server)
+    assert all(body["reasoning"] == {"effort": "max", "summary": "auto"} for body in creates)
+    assert all(body["store"] is True for body in creates)
