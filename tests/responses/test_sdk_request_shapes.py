@@ -207,6 +207,9 @@ async def test_every_turn_validates_against_the_sdk(
     assert len(creates) == 4  # three calls for the tool turn, one for "thanks"
     first = creates[0]
     assert "previous_response_id" not in first
+    # No model flag or setting: a fresh install sends a current model the strict server knows.
+    assert {body["model"] for body in creates} == {"gpt-6-astra"}
+    assert server.state.catalog.get("gpt-6-astra").status == "active"
     if transport == "websocket":
         assert all("previous_response_id" in body for body in creates[1:])  # chained
     tools = _tools_by_type(first)
