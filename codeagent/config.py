@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     def _check_base_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        if terminal_safe(value) != value or any(ch.isspace() for ch in value):
+            raise ValueError("must not contain spaces or control characters")
         return value.rstrip("/")
 
     @field_validator("api_key")

@@ -150,3 +150,8 @@ def test_a_model_name_with_control_characters_is_refused(tmp_path: Path) -> None
     write(tmp_path / ".codeagent" / "config.toml", 'model = "gpt\\u001b]0;pwned\\u0007"\n')
     with pytest.raises(ConfigError, match=r"model .*control characters"):
         load_settings(tmp_path, {})
+
+
+def test_a_base_url_with_control_characters_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="base_url"):
+        load_settings(tmp_path, {"base_url": "http://127.0.0.1:9/v1\x1b]0;x\x07"})
