@@ -148,6 +148,7 @@ class Agent:
                 model=current.model, instructions=current.instructions, tools=current.tools,
                 store=current.store, reasoning=current.reasoning,
                 context_management=current.context_management,
+                extra={**current.extra, **agent.conversation.extra},  # a saved cache key wins
             )  # fmt: skip
         return agent
 

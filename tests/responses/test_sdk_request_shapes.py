@@ -278,3 +278,20 @@ async def test_stored_session_with_the_top_effort_validates(
     creates = check_all(server)
     assert all(body["reasoning"] == {"effort": "max", "summary": "auto"} for body in creates)
     assert all(body["store"] is True for body in creates)
+
+
+async def test_a_resumed_session_keeps_its_cache_key(make_server, repo: Path) -> None:
+    server = make_server(tool_script(False))
+    first = Agent(settings(server, transport="websocket"), repo, _NoAsk())
+    try:
+        await run_turns(first, "thanks")
+    finally:
+        await first.close()
+    again = Agent.resume(settings(server, transport="http"), repo, _NoAsk(), "last")
+    try:
+        await run_turns(again, "and again")
+    finally:
+        await again.close()
+    creates = check_all(server)
+    assert len(creates) == 2
+    assert creates[0]["prompt_cache_key"] == creates[1]["prompt_cache_key"] == first.session.id
