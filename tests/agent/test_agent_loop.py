@@ -481,15 +481,15 @@ async def test_model_and_reasoning_settings_reach_the_server(
     make_server, settings_for, repo: Path
 ) -> None:
     server = make_server()
-    settings = settings_for(server, model="gpt-test-mini", reasoning_effort="high", store=True)
+    settings = settings_for(server, model="gpt-6.2-sol", reasoning_effort="high", store=True)
     agent = Agent(settings, repo, ListApprover())
     await collect(agent.submit("hi"))
-    agent.set_model("gpt-test-large")
+    agent.set_model("gpt-6.2-astra")
     await collect(agent.submit("again"))
     await agent.close()
     first, second = server.record[0].payload, server.record[-1].payload
-    assert first["model"] == "gpt-test-mini" and first["store"] is True
+    assert first["model"] == "gpt-6.2-sol" and first["store"] is True
     assert first["reasoning"] == {"effort": "high", "summary": "auto"}
     assert {t["type"] for t in first["tools"]} == {"apply_patch", "shell", "function"}
-    assert second["model"] == "gpt-test-large"
+    assert second["model"] == "gpt-6.2-astra"
     assert "previous_response_id" not in second  # a changed model never chains

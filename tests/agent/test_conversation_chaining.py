@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from codeagent.agent.conversation import Conversation, ConversationNotice
+from codeagent.responses.catalog import DEFAULT_MODEL
 from codeagent.responses.requests import build_body, encoded_size, replay_item
 from codeagent.responses.transport import Transport
 from codeagent.server.script import Episode, Script, Step, function_call
@@ -33,7 +34,7 @@ def make_conversation(
     transport = Transport(server.base_url, "sk-test", mode=mode)
     return Conversation(
         transport,
-        model="test-model",
+        model=DEFAULT_MODEL,
         instructions="You are a test.",
         tools=[TOOL],
         store=store,
@@ -298,12 +299,14 @@ async def test_rewriting_earlier_history_breaks_the_chain(make_server):
 async def test_store_false_asks_for_encrypted_reasoning_unless_told_otherwise(responses_server):
     transport = Transport(responses_server.base_url, "sk-test", mode="http")
     try:
-        default = Conversation(transport, model="m", instructions="", tools=[])
+        default = Conversation(transport, model=DEFAULT_MODEL, instructions="", tools=[])
         assert default.settings()["include"] == ["reasoning.encrypted_content"]
         assert "instructions" not in default.settings()  # empty instructions are left out
-        stored = Conversation(transport, model="m", instructions="", tools=[], store=True)
+        stored = Conversation(transport, model=DEFAULT_MODEL, instructions="", tools=[], store=True)
         assert "include" not in stored.settings()
-        explicit = Conversation(transport, model="m", instructions="", tools=[], include=[])
+        explicit = Conversation(
+            transport, model=DEFAULT_MODEL, instructions="", tools=[], include=[]
+        )
         assert explicit.settings()["include"] == []
     finally:
         await transport.close()

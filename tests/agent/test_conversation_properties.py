@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codeagent.agent.conversation import Conversation
+from codeagent.responses.catalog import DEFAULT_MODEL
 from codeagent.responses.transport import Transport
 from codeagent.server.embedded import EmbeddedServer
 from codeagent.server.script import Episode, Script, Step, function_call, reasoning, text
@@ -44,7 +45,7 @@ def answer_calls(conversation: Conversation) -> None:
 async def play(server: EmbeddedServer, ops: list[str], store: bool) -> None:
     transport = Transport(server.base_url, "sk-test", mode="websocket")
     conversation = Conversation(
-        transport, model="m", instructions="v0", tools=[TOOL], store=store,
+        transport, model=DEFAULT_MODEL, instructions="v0", tools=[TOOL], store=store,
         retry_base_delay=0.0, retry_max_delay=0.0,
     )  # fmt: skip
     contexts: dict[str, list[dict[str, Any]]] = {}  # response id -> its input + output
