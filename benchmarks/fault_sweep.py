@@ -344,6 +344,18 @@ def append_to_report(sec: Section, report: Path) -> None:
     report.write_text(text.rstrip() + "\n\n" + sec.to_markdown() + "\n")
 
 
+def smoke_pick(call: int, n: int) -> list[int]:
+    """For ``--smoke``: the command's model call at its first event only."""
+    return [0] if call == 1 else []
+
+
+def run(smoke: bool = False) -> Section:
+    """The sweep as a report section (for ``benchmarks/run_all.py``)."""
+    started = time.monotonic()
+    outcomes, counts = asyncio.run(sweep(pick=smoke_pick if smoke else every_index))
+    return section(outcomes, counts, time.monotonic() - started)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-report", action="store_true", help="print only")

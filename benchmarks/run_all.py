@@ -46,6 +46,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], float]] = {
     "client_cost": (("4. Client cost per turn vs history length",), 120.0),
     "tui": (("5. TUI responsiveness",), 240.0),
     "git": (("6. Git checkpoint and undo",), 120.0),
+    "faults": (("7. Fault sweep (every fault at every event index)",), 600.0),
 }
 
 
@@ -67,6 +68,10 @@ def _run_group(name: str, smoke: bool, work_dir: Path | None) -> list[Section]:
         from benchmarks import git_section
 
         return [git_section.run(smoke=smoke)]
+    if name == "faults":
+        from benchmarks import fault_sweep
+
+        return [fault_sweep.run(smoke=smoke)]
     raise ValueError(f"unknown benchmark group {name!r}; choose from {', '.join(GROUPS)}")
 
 
