@@ -147,8 +147,11 @@ class Printer:
         elif isinstance(event, ToolCallProposed):
             self._note(f"• {event.tool}: {event.title}")
         elif isinstance(event, ToolOutput):
-            # The last line, made safe first (a lone carriage return becomes a line break).
-            first = display_text(event.output).strip().splitlines()[-1:] or [""]
+            # The last line, made safe first (a lone carriage return becomes a line break); for
+            # a patch that failed, the first: the last only says "Nothing was changed."
+            lines = display_text(event.output).strip().splitlines()
+            failed_patch = event.tool == "apply_patch" and not event.success and lines
+            first = lines[:1] if failed_patch else (lines[-1:] or [""])
             mark = "rejected" if event.rejected else ("ok" if event.success else "failed")
             self._note(f"  {mark}: {first[0][:200]}")
         elif isinstance(event, PlanUpdated):

@@ -70,7 +70,7 @@ def attacks(prefix: str) -> list[Step]:
     ]  # fmt: skip
 
 
-def run_exec(repo: Path, tmp_path: Path, script: Script, *args: str, make_server):
+def run_exec(repo: Path, tmp_path: Path, script: Script, *args: str, make_server, json_=True):
     server = make_server(script, api_key=KEY)
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("CODEAGENT_", "OPENAI_"))
@@ -81,8 +81,8 @@ def run_exec(repo: Path, tmp_path: Path, script: Script, *args: str, make_server
         OPENAI_API_KEY=KEY,
     )
     result = subprocess.run(
-        [sys.executable, "-m", "codeagent", "exec", "--json", "--base-url", server.base_url,
-         *args, "go"],
+        [sys.executable, "-m", "codeagent", "exec", *(["--json"] if json_ else []),
+         "--base-url", server.base_url, *args, "go"],
         cwd=repo, capture_output=True, text=True, env=environment, timeout=120,
     )  # fmt: skip
     events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
@@ -164,3 +164,16 @@ def test_repository_config_always_needs_a_person(
     assert ".codeagent/config.toml" in message
     assert "always" in message and "approval" in message
     assert "Traceback" not in result.stderr
+
+
+def test_plain_exec_output_says_which_path_was_refused_and_why(
+    make_server, repo: Path, tmp_path: Path
+) -> None:
+    (repo / "gl").symlink_to(".git")
+    script = Script([Episode([*attacks("gl")[:1], Step([text("Done.")])])])
+    result, _ = run_exec(
+        repo, tmp_path, script, "--full-auto", make_server=make_server, json_=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "failed: The patch was not applied: refused path 'gl/config'" in result.stderr
+    assert "inside the git directory .git" in result.stderr and "gl -> .git" in result.stderr
