@@ -201,3 +201,15 @@ def test_writes_go_through_directory_handles_that_never_follow_a_swapped_in_link
     finally:
         handles.close()
     assert not (git_repo / ".git" / "hooks" / "pre-commit").exists()
+
+
+def test_deleting_or_moving_repository_config_away_also_needs_its_approval(repo: Path):
+    (repo / ".codeagent").mkdir()
+    (repo / ".codeagent" / "config.toml").write_text("model = 'x'\n")
+    for body in (
+        "*** Delete File: .codeagent/config.toml\n",
+        "*** Update File: .codeagent/config.toml\n*** Move to: elsewhere.toml\n"
+        "@@\n-model = 'x'\n+model = 'y'\n",
+    ):
+        prepared = prepare_patch(parse_patch(f"*** Begin Patch\n{body}*** End Patch\n"), repo)
+        assert prepared.config_files == [".codeagent/config.toml"]
