@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from codeagent.responses.catalog import DEFAULT_MODEL
 from codeagent.server import script as s
 
 # Two functions far apart so that one patch can have two hunks.
@@ -97,7 +98,7 @@ def make_app(repo: Path, server) -> Iterator[Callable]:
             "api_key": "sk-test-secret",
             "approval_policy": "ask",
             "sandbox": "none",
-            "model": "test-model",
+            "model": DEFAULT_MODEL,  # the strict local server knows only catalog models
             **overrides,
         }
         settings = load_settings(repo, values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from codeagent.responses.catalog import DEFAULT_MODEL
 from codeagent.tui.widgets.chat import AssistantMessage, NoticeLine, UserMessage
 from codeagent.tui.widgets.diff_view import DiffView
 from tests.tui.conftest import ANSWER, GREET, until
@@ -30,7 +31,7 @@ async def test_help_status_stats_model_and_approvals(make_app) -> None:
         for name in ("/undo", "/theme [NAME]", "/resume [SESSION_ID]", "Ctrl+J", "Shift"):
             assert name in help_text
         status = await command(pilot, app, "/status")
-        assert "Model: test-model" in status and "Session:" in status
+        assert f"Model: {DEFAULT_MODEL}" in status and "Session:" in status
         assert "sk-test-secret" not in status
         assert "Bytes sent" in await command(pilot, app, "/stats")
         assert "gpt-x" in await command(pilot, app, "/model gpt-x")

@@ -68,7 +68,7 @@ class Host(App[None]):
         self.theme = "dark"
         # The panel never focuses itself (input safety); the host moves focus to it, as the
         # app does on F2.
-        self.query_one(ApprovalPanel).focus_default()
+        self.call_after_refresh(lambda: self.query_one(ApprovalPanel).focus_default())
 
     def on_approval_panel_decided(self, message: ApprovalPanel.Decided) -> None:
         self.decided.append(message)

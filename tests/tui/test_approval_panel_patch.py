@@ -43,7 +43,8 @@ class Host(App[None]):
         yield ApprovalPanel(self.request)
 
     def on_mount(self) -> None:
-        self.query_one(ApprovalPanel).focus_default()  # the panel never focuses itself
+        # the panel never focuses itself; focus it once its diff is mounted
+        self.call_after_refresh(lambda: self.query_one(ApprovalPanel).focus_default())
 
     def on_approval_panel_decided(self, message: ApprovalPanel.Decided) -> None:
         self.decided.append(message)

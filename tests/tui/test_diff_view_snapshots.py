@@ -74,6 +74,8 @@ class Host(App[None]):
         for theme in load_themes():
             self.register_theme(theme)
         self.theme = self.start_theme
+        # The panel never focuses itself (input safety); the host does, as the app on F2.
+        self.call_after_refresh(lambda: self.query_one(ApprovalPanel).focus_default())
 
 
 async def _settle(pilot, footer_shows: str = "Approve") -> None:

@@ -53,8 +53,9 @@ def test_main_screen_after_an_answer(snap_compare, make_app) -> None:
 
 
 def test_patch_awaiting_approval(snap_compare, make_app) -> None:
-    """The side pane shows the patch to greet.py as a highlighted diff with two hunks; the
-    footer lists y approve, n reject, a approve for session, j/k hunks and space toggle."""
+    """The side pane shows the patch to greet.py as a highlighted diff with two hunks, bordered
+    and titled 'F2 or click to answer'; the prompt keeps focus (the panel never takes it), and
+    the footer offers f2 Approval and esc Interrupt."""
     app = still(make_app())
 
     async def run_before(pilot) -> None:
@@ -88,3 +89,32 @@ def test_light_theme(snap_compare, make_app) -> None:
         await pin(pilot, app)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_approval_waiting_while_text_is_in_the_prompt(snap_compare, make_app) -> None:
+    """The patch waits in the side pane with an orange border and 'F2 or click to answer'; the
+    chat says an approval is waiting (bold, warning colour); the prompt still has focus and
+    holds the half-typed sentence; the footer offers f2 Approval and esc Interrupt."""
+    app = still(make_app())
+
+    async def run_before(pilot) -> None:
+        await send(pilot, app, "patch it")
+        await until(pilot, lambda: panel(app) is not None and panel(app).diff_view.prepared, "diff")
+        for char in "yes, and a note about naming":
+            await pilot.press("space" if char == " " else char)
+        await pin(pilot, app)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_main_screen_at_80x24(snap_compare, make_app) -> None:
+    """At 80x24 the answer wraps, the status bar fits one line and the footer still shows
+    Enter Send, Ctrl+Q Quit and Esc."""
+    app = still(make_app())
+
+    async def run_before(pilot) -> None:
+        await send(pilot, app, "hello there")
+        await finish(pilot, app)
+        await pin(pilot, app)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
