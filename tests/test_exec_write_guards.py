@@ -38,12 +38,16 @@ def repo(tmp_path: Path) -> Path:
 
 
 def git_files(repo: Path) -> dict[str, bytes]:
-    """The parts of ``.git`` a write could weaponise: config, HEAD, hooks/ and info/."""
+    """Every file and directory of ``.git``, byte for byte, except what codeagent's own
+    checkpoints add (new objects and refs under ``refs/codeagent/``)."""
     git = repo / ".git"
-    files = {"config": (git / "config").read_bytes(), "HEAD": (git / "HEAD").read_bytes()}
-    for folder in ("hooks", "info"):
-        for path in sorted((git / folder).rglob("*")):
-            files[str(path.relative_to(git))] = path.read_bytes() if path.is_file() else b"<dir>"
+    files = {}
+    for path in sorted(git.rglob("*")):
+        rel = path.relative_to(git).as_posix()
+        if rel.startswith(("objects/", "refs/codeagent")):
+            continue
+        files[rel] = path.read_bytes() if path.is_file() else b"<dir>"
+    assert "config" in files and "HEAD" in files and "hooks" in files
     return files
 
 
