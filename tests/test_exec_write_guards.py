@@ -39,12 +39,12 @@ def repo(tmp_path: Path) -> Path:
 
 def git_files(repo: Path) -> dict[str, bytes]:
     """Every file and directory of ``.git``, byte for byte, except what codeagent's own
-    checkpoints add (new objects and refs under ``refs/codeagent/``)."""
+    checkpoints add (new objects, refs under ``refs/codeagent/``, its ``.git/codeagent/``)."""
     git = repo / ".git"
     files = {}
     for path in sorted(git.rglob("*")):
         rel = path.relative_to(git).as_posix()
-        if rel.startswith(("objects/", "refs/codeagent")):
+        if rel.startswith(("objects/", "refs/codeagent", "codeagent")):
             continue
         files[rel] = path.read_bytes() if path.is_file() else b"<dir>"
     assert "config" in files and "HEAD" in files and "hooks" in files
