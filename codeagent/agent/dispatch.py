@@ -9,13 +9,19 @@ a malformed call, a refused command): the model is told in the output item and m
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from codeagent.agent.approvals import ApprovalRequest, Approver, Decision
-from codeagent.agent.events import AgentEvent, PlanUpdated, ToolCallProposed, ToolOutput
+from codeagent.agent.events import (
+    AgentEvent,
+    Notice,
+    PlanUpdated,
+    ToolCallProposed,
+    ToolOutput,
+)
 from codeagent.agent.policy import ApprovalRules
 from codeagent.agent.tool_calls import ToolCall, output_item
 from codeagent.agent.tools.patch import (
@@ -37,6 +43,10 @@ class Checkpoints(Protocol):
     def ensure_writable(self) -> None: ...
 
     def before_write(self, turn_id: str) -> None: ...
+
+    def begin_change(self, turn_id: str, paths: Sequence[str] | None = None) -> None: ...
+
+    def end_change(self, turn_id: str) -> None: ...
 
 
 @dataclass
@@ -119,13 +129,18 @@ class ToolRunner:
             decision = await self._ask(request)
             if not decision.approved:
                 return self._refuse(call, _rejection("patch", decision.reason))
-        problem = await self._checkpoint(turn_id)
+        # Only the patch's own paths are looked at before and after: undo then restores exactly
+        # what the agent wrote, never a file the user saved meanwhile.
+        paths = sorted({p for c in prepared.changes for p in (c.old_path, c.new_path) if p})
+        problem = await self._checkpoint(turn_id, paths)
         if problem:
             return self._fail(call, f"The patch was not applied: {problem}")
         try:
             changed = prepared.apply(decision.selected_hunks)
         except PatchError as exc:
             return self._fail(call, f"The patch was not applied: {exc}")
+        finally:
+            await self._record(turn_id)
         summary = prepared.summary(changed)
         if decision.selected_hunks is not None:
             summary += "\n(The user applied only some of the hunks; read the files again.)"
@@ -154,18 +169,26 @@ class ToolRunner:
             decision = await self._ask(request)
             if not decision.approved:
                 return self._refuse(call, _rejection("command", decision.reason))
-        if not all(self.rules.is_read_only(c) for c in call.commands):
-            problem = await self._checkpoint(turn_id)
+        # A checkpoint precedes every command the classifier cannot prove read-only, and the
+        # tree is compared before and after it, so undo knows exactly what the command changed.
+        tracked = not self._proven_read_only(call.commands)
+        if tracked:
+            problem = await self._checkpoint(turn_id, None)
             if problem:
                 return self._fail(call, f"The command did not run: {problem}")
         max_output = call.max_output or DEFAULT_MAX_OUTPUT
-        results = await run_commands(
-            call.commands,
-            cwd=self.root,
-            sandbox=self.sandbox,
-            timeout_ms=call.timeout_ms or DEFAULT_TIMEOUT_MS,
-            max_output=max_output,
-        )
+        try:
+            results = await run_commands(
+                call.commands,
+                cwd=self.root,
+                sandbox=self.sandbox,
+                timeout_ms=call.timeout_ms or DEFAULT_TIMEOUT_MS,
+                max_output=max_output,
+            )
+        finally:
+            if tracked:
+                # also on interrupt: whatever the command wrote before it was killed counts
+                await self._record(turn_id)
         text = format_results(results)
         if call.item_type == "shell_call":
             item = shell_call_output_item(call.call_id, results, max_output)
@@ -197,12 +220,30 @@ class ToolRunner:
         self.rules.remember(request, decision)
         return decision
 
-    async def _checkpoint(self, turn_id: str) -> str | None:
-        """Take the turn's checkpoint before a write; a message when writing is not safe."""
+    def _proven_read_only(self, commands: Sequence[str]) -> bool:
+        """True only when the classifier is sure every command writes nothing."""
+        try:
+            return bool(commands) and all(self.rules.is_read_only(c) is True for c in commands)
+        except Exception:  # a classifier that cannot decide has not proven anything
+            return False
+
+    async def _record(self, turn_id: str) -> None:
+        """Record what the write bracketed by ``_checkpoint`` changed (runs even if cancelled)."""
+        work = asyncio.ensure_future(asyncio.to_thread(self.workspace.end_change, turn_id))
+        try:
+            await asyncio.shield(work)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # git failing here must not hide the tool's own result
+            self.emit(Notice("warning", f"Could not record what the tool changed: {exc}"))
+
+    async def _checkpoint(self, turn_id: str, paths: Sequence[str] | None) -> str | None:
+        """Take the turn's checkpoint before a write and look at what the write may change
+        (``paths``, or the whole tree for a command); a message when writing is not safe."""
 
         def take() -> None:
             self.workspace.ensure_writable()
-            self.workspace.before_write(turn_id)
+            self.workspace.begin_change(turn_id, paths)
 
         try:
             # A checkpoint of a large tree takes a few hundred ms of git: off the event loop,

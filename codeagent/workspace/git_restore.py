@@ -158,6 +158,7 @@ def set_folders(root: Path, remove: set[str], create: set[str]) -> None:
         if full.is_dir() and not full.is_symlink():
             with contextlib.suppress(OSError):
                 full.rmdir()
+                _prune_empty_parents(root, full.parent)  # ``create`` puts back those that stay
     for folder in sorted(create, key=_depth):
         full = root / folder
         if not full.is_dir():

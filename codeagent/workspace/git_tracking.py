@@ -76,6 +76,8 @@ class TurnChanges:
         post_dirs, post_empty = post
         relevant = ancestors(touched) | (set(pre_empty) - set(post_dirs))
         relevant |= set(post_empty) - set(pre_dirs)
+        # the parents of a folder that came or went, since undo/redo prune emptied parents
+        relevant |= ancestors(list(relevant))
         for folder in relevant:
             if folder not in self.dirs_seen:
                 self.dirs_seen.add(folder)
