@@ -263,3 +263,52 @@ async def test_patch_without_a_diff_names_its_files_and_can_still_be_decided():
         await pilot.press("y")
         await pilot.pause()
         assert only_decision(app) == Decision(True)
+
+
+async def test_the_panel_resolves_the_future_it_holds_exactly_once():
+    """The agent awaits the Future; the panel (not the app) resolves it from the key press."""
+    import asyncio
+
+    class FutureHost(Host):
+        def compose(self) -> ComposeResult:
+            self.future = asyncio.get_running_loop().create_future()
+            yield ApprovalPanel(self.request, future=self.future)
+            yield Footer()
+
+    app = FutureHost(COMMAND)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert not app.future.done()
+        await pilot.press("y", "n")
+        await pilot.pause()
+        assert app.future.result() == Decision(True)
+        assert only_decision(app) == Decision(True)
+
+
+async def test_the_panel_does_not_take_focus_when_it_appears():
+    class TypingElsewhere(App[None]):
+        """The user types into a field when the panel arrives (as into the app's prompt).
+        Not a ``Host``: Textual would run Host.on_mount too, which focuses the panel."""
+
+        CSS_PATH = DIFF_CSS_PATH
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.decided: list[ApprovalPanel.Decided] = []
+
+        def compose(self) -> ComposeResult:
+            yield Input(id="typing")
+            yield ApprovalPanel(PATCH)
+            yield Footer()
+
+        def on_approval_panel_decided(self, message: ApprovalPanel.Decided) -> None:
+            self.decided.append(message)
+
+    app = TypingElsewhere()
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("y", "a", "n")
+        await pilot.pause()
+        assert app.decided == []
+        assert app.query_one("#typing", Input).value == "yan"
+        assert "F2" in str(app.query_one(ApprovalPanel).border_subtitle)

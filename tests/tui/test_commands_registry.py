@@ -39,3 +39,24 @@ def test_wrong_argument_counts_name_the_usage() -> None:
 def test_matching_is_a_prefix_filter() -> None:
     assert [c.name for c in commands.matching("re")] == ["redo", "resume"]
     assert commands.matching("zz") == []
+
+
+def test_commands_and_prompt_import_neither_the_app_nor_each_other() -> None:
+    """The App/commands/prompt import circle is gone: commands act on a CommandContext, the
+    prompt receives the command list from its host."""
+    import subprocess
+    import sys
+
+    def loaded_after(module: str) -> str:
+        probe = (
+            f"import sys, {module}\n"
+            "print(sorted(m for m in sys.modules if m.startswith('codeagent.tui')))\n"
+        )
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    after_commands = loaded_after("codeagent.tui.commands")
+    assert "codeagent.tui.app'" not in after_commands
+    assert "codeagent.tui.widgets" not in after_commands
+    assert "codeagent.tui.commands" not in loaded_after("codeagent.tui.widgets.prompt")
