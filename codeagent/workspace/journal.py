@@ -201,8 +201,12 @@ def _names(real_root: Path, targets: list[str]) -> str:
 
 def _recover_one(real_root: Path, path: Path, fd: int) -> str | None:
     with os.fdopen(os.dup(fd), "r", encoding="utf-8") as handle:
-        lines = [json.loads(line) for line in handle.read().splitlines() if line.strip()]
-    plan, marks = lines[0], {key for line in lines[1:] for key in line}
+        lines = [line for line in handle.read().splitlines() if line.strip()]
+    plan = json.loads(lines[0])  # durable before the journal got its name: never torn
+    marks: set[str] = set()
+    for line in lines[1:]:
+        with contextlib.suppress(ValueError):  # a mark cut short by the crash was not made
+            marks.update(json.loads(line))
     if plan.get("root") != str(real_root):
         return None  # another repository's journal with the same prefix: not ours to touch
     entries = [Entry(**e) for e in plan["entries"]]

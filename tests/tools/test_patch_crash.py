@@ -192,3 +192,20 @@ def test_recovery_leaves_a_live_apply_alone(trees, tmp_path: Path, state_dir: Pa
     assert not journal.path.exists()
     assert fcntl  # the lock is an flock on the journal itself
     assert snapshot(template) == old
+
+
+def test_a_commit_mark_cut_short_counts_as_not_committed(trees, state_dir: Path):
+    """A crash while appending the commit mark: the change is undone, not half finished."""
+    from codeagent.workspace.journal import Entry, Journal
+
+    template, old, _new, _patch = trees
+    real = Path(os.path.realpath(template))
+    temp = real / ".two.txt.codeagent-beef0002-0-new"
+    temp.write_text("staged\n")
+    journal = Journal.begin(real, "beef0002", [Entry(str(real / "two.txt"), str(temp), None)], [])
+    os.write(journal._fd, b'{"comm')  # the process died in the middle of this write
+    os.close(journal._fd)
+    messages = recover(template)
+    assert len(messages) == 1 and "as they were before" in messages[0]
+    assert snapshot(template) == old
+    assert leftovers(template, state_dir) == []
