@@ -48,9 +48,9 @@ def test_the_closing_summary_depends_on_the_fix_having_applied() -> None:
 
 def test_a_follow_up_after_an_interrupted_fix_does_not_claim_success() -> None:
     script = demo_script(0.0, None)
-    interrupted = _conversation("failed", steps_after=1) + [conv.user_message("did it work?")]
-    never_patched = _conversation(None, steps_after=2) + [conv.user_message("and now?")]
-    fixed = _conversation("completed", steps_after=1) + [conv.user_message("thanks")]
+    interrupted = [*_conversation("failed", steps_after=1), conv.user_message("did it work?")]
+    never_patched = [*_conversation(None, steps_after=2), conv.user_message("and now?")]
+    fixed = [*_conversation("completed", steps_after=1), conv.user_message("thanks")]
     assert _text(script.choose(interrupted)) == NOT_FIXED
     assert _text(script.choose(never_patched)) == NOT_FIXED
     assert _text(script.choose(fixed)) == FOLLOW_UP
