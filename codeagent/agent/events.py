@@ -197,6 +197,56 @@ def event_to_dict(event: AgentEvent) -> dict[str, Any]:
     return {"kind": event.kind, **dataclasses.asdict(event)}
 
 
+#: ``kind`` -> event class, for ``event_from_dict``
+EVENT_KINDS: dict[str, type[AgentEvent]] = {}
+
+
+def event_from_dict(data: dict[str, Any]) -> AgentEvent | None:
+    """The event ``event_to_dict`` made ``data`` from (the inverse), or None when ``data`` is
+    no event this version knows (an unknown kind, or fields of the wrong shape).
+
+    Unknown fields are ignored and missing optional ones take their defaults, so transcripts
+    written by older versions still read.
+    """
+    kind = data.get("kind") or data.get("type")
+    if kind == "user":  # transcripts of early versions
+        kind = "turn_started"
+    cls = EVENT_KINDS.get(str(kind))
+    if cls is None:
+        return None
+    names = {f.name for f in dataclasses.fields(cls)}
+    values = {k: v for k, v in data.items() if k in names}
+    try:
+        if cls is PlanUpdated:
+            values["steps"] = tuple(PlanStep(**step) for step in values.get("steps", ()))
+        if "metrics" in values:
+            values["metrics"] = _metrics_from_dict(values["metrics"] or {})
+        for name in ("item_ids", "files_changed"):
+            if name in values:
+                values[name] = tuple(values[name])
+        return cls(**values)
+    except (TypeError, ValueError):
+        return None
+
+
+def _metrics_from_dict(data: dict[str, Any]) -> TurnMetrics:
+    names = {f.name for f in dataclasses.fields(TurnMetrics)}
+    values = {k: v for k, v in data.items() if k in names}
+    values["recoveries"] = tuple(values.get("recoveries", ()))
+    return TurnMetrics(**values)
+
+
+def _register_kinds() -> None:
+    pending: list[type[AgentEvent]] = list(AgentEvent.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        EVENT_KINDS[cls.kind] = cls
+        pending.extend(cls.__subclasses__())
+
+
+_register_kinds()
+
+
 __all__ = [
     "AgentError",
     "AgentEvent",
@@ -216,5 +266,6 @@ __all__ = [
     "TurnInterrupted",
     "TurnMetrics",
     "TurnStarted",
+    "event_from_dict",
     "event_to_dict",
 ]

@@ -47,7 +47,7 @@ from codeagent.agent.instructions import build_instructions
 from codeagent.agent.metrics import UsageTotals, sum_metrics
 from codeagent.agent.policy import ApprovalRules, SessionGrants
 from codeagent.agent.runaway import TurnGuard
-from codeagent.agent.status import AgentStatus, status_of, transport_state
+from codeagent.agent.status import Activity, AgentStatus, status_of, transport_state
 from codeagent.agent.streaming import StreamMapper
 from codeagent.agent.tool_calls import (
     INTERRUPTED_OUTPUT,
@@ -109,10 +109,12 @@ class Agent:
             instructions=instructions,
             **conversation_options(settings, self.session.id),
         )
+        #: what the agent does now, for live status (it also opens and closes turns in usage)
+        self.activity = Activity()
         self.runner = ToolRunner(
             self.root,
             rules=self.rules,
-            approver=approver,
+            approver=self.activity.watching(approver),
             workspace=self.workspace,
             sandbox=self.sandbox,
             emit=self._emit,
@@ -260,7 +262,7 @@ class Agent:
                 self._emit(agent_event)
         metrics = self.conversation.last_metrics
         assert metrics is not None  # run() sets it whenever it returns normally
-        self.usage.add(metrics)
+        self.usage.add(metrics, self.settings.catalog().get(self.conversation.model))
         self.last_metrics = metrics
         self._emit(ModelCallCompleted(metrics))
         self._report_transport()
@@ -298,6 +300,7 @@ class Agent:
             self._emit(TransportState(state))  # type: ignore[arg-type]
 
     def _emit(self, event: AgentEvent) -> None:
+        self.activity.observe(event, self.usage)
         data = event_to_dict(event)
         if event.kind not in _NOT_RECORDED:
             self._transcript.append(data)

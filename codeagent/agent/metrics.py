@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from codeagent.agent.events import TurnMetrics
+from codeagent.responses.catalog import ModelInfo
 
 
 def sum_metrics(calls: list[TurnMetrics], wall_time: float) -> TurnMetrics:
@@ -35,7 +36,11 @@ def sum_metrics(calls: list[TurnMetrics], wall_time: float) -> TurnMetrics:
 
 @dataclass
 class UsageTotals:
-    """Tokens and bytes of every model call of the session so far."""
+    """Every figure of the session so far: tokens, bytes, cost, turns and the last turn.
+
+    The agent owns the one instance; the UI only reads it (through ``AgentStatus``), so nothing
+    is counted twice and ``/new`` (a new instance) resets every figure at once.
+    """
 
     model_calls: int = 0
     input_tokens: int = 0
@@ -46,8 +51,17 @@ class UsageTotals:
     context_tokens: int = 0
     #: Model calls per transport that carried them (``websocket``, ``http``).
     calls_by_transport: dict[str, int] = field(default_factory=dict)
+    #: USD so far, from the catalog's prices; ``cost_known`` False once a call had no price.
+    cost: float = 0.0
+    cost_known: bool = True
+    #: USD of the turn running now (or of the last one, once it ended)
+    turn_cost: float = 0.0
+    turns: int = 0
+    #: the finished turn's summed metrics (None before the first turn ends)
+    last_turn: TurnMetrics | None = None
 
-    def add(self, metrics: TurnMetrics) -> None:
+    def add(self, metrics: TurnMetrics, model: ModelInfo | None = None) -> None:
+        """Count one model call; ``model`` prices it (None: a model the catalog lacks)."""
         self.model_calls += 1
         by = self.calls_by_transport
         by[metrics.transport] = by.get(metrics.transport, 0) + 1
@@ -58,6 +72,23 @@ class UsageTotals:
         self.bytes_full_resend += metrics.bytes_full_resend
         # What the next call will carry: this call's input plus what it produced.
         self.context_tokens = metrics.input_tokens + metrics.output_tokens
+        price = None
+        if model is not None:
+            price = model.cost(metrics.input_tokens, metrics.cached_tokens, metrics.output_tokens)
+        if price is None:
+            self.cost_known = False
+        else:
+            self.cost += price
+            self.turn_cost += price
+
+    def start_turn(self) -> None:
+        """A user turn begins: its cost counts from zero."""
+        self.turn_cost = 0.0
+
+    def finish_turn(self, metrics: TurnMetrics) -> None:
+        """A user turn ended (completed, interrupted or failed) with ``metrics``."""
+        self.turns += 1
+        self.last_turn = metrics
 
 
 __all__ = ["UsageTotals", "sum_metrics"]
