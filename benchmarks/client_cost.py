@@ -72,10 +72,11 @@ def history(n: int) -> list[dict[str, Any]]:
 
 async def _measure(base_url: str, mode: str, length: int, reps: int) -> dict[str, Any]:
     from codeagent.agent.conversation import Conversation
+    from codeagent.responses.catalog import DEFAULT_MODEL
     from codeagent.responses.transport import Transport
 
     transport = Transport(base_url, "sk-benchmark-not-a-real-key", mode=mode)
-    conv = Conversation(transport, model="bench-model", instructions=INSTRUCTIONS, tools=TOOLS)
+    conv = Conversation(transport, model=DEFAULT_MODEL, instructions=INSTRUCTIONS, tools=TOOLS)
     conv.add_items(history(length))
     try:
         async for _ in conv.run():  # prime: connection up, chain established

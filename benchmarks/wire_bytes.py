@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codeagent.agent.conversation import Conversation
+from codeagent.responses.catalog import DEFAULT_MODEL
 from codeagent.responses.transport import Transport
 from codeagent.server.embedded import EmbeddedServer
 from codeagent.server.script import Episode, Script, Step, function_call
@@ -73,7 +74,7 @@ async def run_once(server: EmbeddedServer, mode: str, output_size: int) -> Run:
     before = len(server.record)
     conversation = Conversation(
         Transport(server.base_url, "sk-bench", mode=mode),
-        model="bench-model",
+        model=DEFAULT_MODEL,  # the strict local server knows only catalog models
         instructions="You are a coding agent.",
         tools=[TOOL],
     )
