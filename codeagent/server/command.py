@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stop.set())
     print(server.base_url, flush=True)
     auth = "Bearer key required" if args.api_key else "no auth"
+    auth += "; any model" if args.any_model else "; catalog models only, as the real API"
     print(
         f"codeagent serve: WebSocket + HTTP/SSE at {server.base_url}/responses ({auth}). "
         f"Use OPENAI_BASE_URL={server.base_url}. Ctrl+C stops.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -103,3 +104,40 @@ def test_serve_rejects_bad_connection_age(age):
         timeout=30,
     )
     assert result.returncode == 2 and "--max-connection-age" in result.stderr
+
+
+@pytest.mark.parametrize(("flags", "status"), [((), 404), (("--any-model",), 200)])
+def test_serve_is_strict_about_models_unless_any_model(flags, status):
+    proc = start("--port", "0", *flags)
+    try:
+        base_url = proc.stdout.readline().strip()
+        r = httpx.post(base_url + "/responses", json={"model": "my-model", "input": "x"})
+        assert r.status_code == status
+        if status == 404:
+            assert r.json()["error"]["code"] == "model_not_found"
+    finally:
+        stop(proc)
+
+
+async def test_serve_max_frame_size_closes_bigger_frames_with_1009():
+    proc = start("--port", "0", "--max-frame-size", "20000")
+    try:
+        base_url = proc.stdout.readline().strip()
+        ws_url = base_url.replace("http", "ws", 1) + "/responses"
+        async with websockets.connect(ws_url, compression=None) as ws:
+            assert text_of(completed(await turn(ws, input="small"))) == "You said: small"
+            await ws.send(
+                json.dumps({"type": "response.create", "model": MODEL, "input": "x" * 30_000})
+            )
+            with pytest.raises(websockets.ConnectionClosed) as info:
+                await ws.recv()
+        assert info.value.rcvd.code == 1009
+    finally:
+        stop(proc)
+    result = subprocess.run(
+        [sys.executable, "-m", "codeagent", "serve", "--max-frame-size", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2 and "--max-frame-size" in result.stderr
