@@ -67,11 +67,14 @@ async def _read_json(request: Request, state: ServerState, conn_id: int) -> Any:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
-    raw = b""
+    chunks: list[bytes] = []
+    size = 0
     async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > limit:
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
             raise _too_large(limit)
+    raw = b"".join(chunks)
     try:
         payload = parse_json(raw, "the request body")
     except RequestError:
