@@ -98,6 +98,7 @@ class GitWorkspace:
         self._base: Snapshot | None = None  # the pending checkpoint's snapshot, in memory
         self._fresh: Snapshot | None = None  # a snapshot taken just now, reusable once
         self._open: tuple[list[str] | None, Any] | None = None  # the write being tracked
+        self._latest: str | None = None  # tree of the turn's latest full snapshot
         if self._history.pending:
             # A previous run took a checkpoint and stopped before the turn ended.
             try:
@@ -216,7 +217,9 @@ class GitWorkspace:
                 return
             paths, pre = opened
             if paths is None:
-                self._changes.absorb_snapshots(self._plumbing, pre, self._snap.take())
+                post = self._snap.take()
+                self._changes.absorb_snapshots(self._plumbing, pre, post)
+                self._latest = post.tree
             else:
                 before, folders = pre
                 self._changes.absorb(before, self._snap.states(paths))
@@ -239,20 +242,21 @@ class GitWorkspace:
         assert pending is not None
         changes = self._changes
         # If git fails here the turn stays pending, so a later call can still record it.
+        latest = self._latest
         if not pending.tracked:
             base = self._base if self._base and self._base.tree == pending.tree else None
+            post = self._snap.take()
+            latest = post.tree
+            changes = TurnChanges()
             if base is None:
                 # After a restart only the tree is known: no folder or permission baseline.
-                post = self._snap.take()
                 known = Snapshot(post.tree, post.perms, post.dirs, post.empty_dirs)
-                changes = TurnChanges()
                 changes.absorb_snapshots(self._plumbing, Snapshot(pending.tree), known)
                 changes.empty_before = changes.empty_after = set()
             else:
-                changes = TurnChanges()
-                changes.absorb_snapshots(self._plumbing, base, self._snap.take())
+                changes.absorb_snapshots(self._plumbing, base, post)
         files = changes.changed()
-        self._open = self._base = self._fresh = None
+        self._open = self._base = self._fresh = self._latest = None
         if not files and not changes.folders_changed() and not changes.unrestorable:
             self._pending = self._history.pending = None
             self._store.store(self._history)
@@ -261,7 +265,7 @@ class GitWorkspace:
             return None
         first = {p: changes.first.get(p) for p in files}
         last = {p: changes.last[p] for p in files}
-        before_tree = self._plumbing.tree_with(pending.tree, _entries(first))
+        before_tree = self._tree_for(pending.tree, _entries(first), pending.tree)
         checkpoint = pending.commit
         if before_tree != pending.tree:
             # The user changed some of these files during the turn before the agent did: the
@@ -273,7 +277,7 @@ class GitWorkspace:
                 self._tip,
             )
         after = self._store.save(
-            self._plumbing.tree_with(pending.tree, _entries(last)),
+            self._tree_for(pending.tree, _entries(last), latest),
             f"{pending.seq:04d}-after",
             f"codeagent: after turn {pending.turn_id}",
             checkpoint,
@@ -298,6 +302,18 @@ class GitWorkspace:
         self._history.redo.clear()
         self._store.store(self._history)
         return record
+
+    def _tree_for(self, base: str, entries: dict[str, Entry | None], candidate: str | None) -> str:
+        """``base`` with ``entries`` put in; ``candidate`` when it already is exactly that
+        (usual: no one else changed anything), which spares building a tree of the whole repo."""
+        if candidate:
+            diff = {c.path: c.new for c in self._plumbing.diff_trees(base, candidate)}
+            if set(diff) <= set(entries) and all(diff[p] == entries[p] for p in diff):
+                rest = [p for p in entries if p not in diff]
+                known = self._plumbing.tree_entries(base, rest) if rest else {}
+                if all(known.get(p) == entries[p] for p in rest):
+                    return candidate
+        return self._plumbing.tree_with(base, entries)
 
     def _auto_commit(self, record: TurnRecord, entries: dict[str, Entry | None]) -> TurnRecord:
         try:

@@ -14,8 +14,10 @@ untracked CRLF file under ``* text=auto`` comes back with its CRLF.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
+import subprocess
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -146,11 +148,12 @@ class Snapshotter:
                 env=env,
             )  # fmt: skip
             ignored = [os.fsdecode(p) for p in listed.split(b"\0") if p]
-            walk = _Walk(self.root, self.plumbing.git_dir, {p.rstrip("/") for p in ignored})
+            prune = {p.rstrip("/") for p in ignored}
+            walk = _find_walk(self.root, prune) or _Walk(self.root, self.plumbing.git_dir, prune)
             snap.perms = walk.perms
             extras: dict[str, Entry | None] = {}
             converted = self._converted(walk, env)
-            extras.update(self._entries(converted, walk.stats))
+            extras.update(self._entries(converted, _lstat_all(self.root, converted)))
             dirs, empty = set(walk.dirs), set(walk.empty)
             self._ignored(ignored, extras, snap, dirs, empty)
             for repo in walk.repos:
@@ -184,7 +187,7 @@ class Snapshotter:
         shas = self._hash(files)
         return {p: Entry(_git_mode(st), shas[p]) for p, st in files.items()}
 
-    def _converted(self, walk: _Walk, env: dict[str, str]) -> list[str]:
+    def _converted(self, walk: _Walk | _FindWalk, env: dict[str, str]) -> list[str]:
         """Regular files whose attributes make ``git add`` change their bytes."""
         info = self.plumbing.git_dir / "info" / "attributes"
         common = self.plumbing.git_dir / "commondir"
@@ -195,7 +198,7 @@ class Snapshotter:
         has_info = info.is_file() and info.stat().st_size > 0
         if not walk.attributes and not has_info:
             return []
-        regular = [p for p, st in walk.stats.items() if stat.S_ISREG(st.st_mode)]
+        regular = walk.regular
         if not regular:
             return []
         out = self.plumbing.run(
@@ -253,6 +256,86 @@ class Snapshotter:
                 empty.update(sub.empty)
 
 
+def _lstat_all(root: Path, paths: list[str]) -> dict[str, os.stat_result]:
+    found: dict[str, os.stat_result] = {}
+    for path in paths:
+        try:
+            found[path] = os.lstat(root / path)
+        except OSError:
+            continue
+    return found
+
+
+@dataclass
+class _FindWalk:
+    """The main walk done by GNU ``find`` (about twice as fast as Python for 10k files)."""
+
+    perms: dict[str, int] = field(default_factory=dict)
+    regular: list[str] = field(default_factory=list)
+    dirs: set[str] = field(default_factory=set)
+    empty: set[str] = field(default_factory=set)
+    repos: list[str] = field(default_factory=list)
+    attributes: bool = False
+
+
+def _find_walk(root: Path, prune: set[str]) -> _FindWalk | None:
+    """Walk ``root`` with ``find -printf``, skipping ``.git`` and ``prune``; None if unavailable."""
+    args = [
+        "find",
+        ".",
+        "-mindepth",
+        "1",
+        "(",
+        "-name",
+        ".git",
+        "-printf",
+        "g %P\\0",
+        "-prune",
+        ")",
+    ]
+    if prune:
+        args += ["-o", "("]
+        for i, path in enumerate(sorted(prune)):
+            args += (["-o"] if i else []) + ["-path", "./" + re.sub(r"([\\*?\[])", r"\\\1", path)]
+        args += [")", "-prune"]
+    args += ["-o", "-printf", "%y %m %P\\0"]
+    try:
+        result = subprocess.run(args, cwd=root, capture_output=True, check=False, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    walk = _FindWalk()
+    parents: set[str] = {p.rpartition("/")[0] for p in prune}
+    types: dict[str, str] = {}
+    for record in result.stdout.split(b"\0"):
+        if not record:
+            continue
+        kind, _, rest = os.fsdecode(record).partition(" ")
+        if kind == "g":
+            if "/" in rest:
+                walk.repos.append(rest.rpartition("/")[0])
+            continue
+        perm, _, path = rest.partition(" ")
+        types[path] = kind
+        parents.add(path.rpartition("/")[0])
+        if kind == "f":
+            walk.perms[path] = int(perm, 8)
+            walk.regular.append(path)
+            if path.endswith(".gitattributes") and path.rpartition("/")[2] == ".gitattributes":
+                walk.attributes = True
+    if walk.repos:
+        inside = tuple(r + "/" for r in walk.repos)
+        for path in [p for p in types if p.startswith(inside) or p in walk.repos]:
+            del types[path]
+            walk.perms.pop(path, None)
+        walk.regular = [p for p in walk.regular if p in types]
+        parents |= set(walk.repos)  # a folder holding only a repository is not empty
+    walk.dirs = {p for p, kind in types.items() if kind == "d"}
+    walk.empty = walk.dirs - parents
+    return walk
+
+
 class _Walk:
     """One pass over a folder: stats of files, folders, empty folders and nested repositories."""
 
@@ -262,6 +345,7 @@ class _Walk:
         self.dirs: set[str] = set()
         self.empty: set[str] = set()
         self.repos: list[str] = []
+        self.regular: list[str] = []
         self.attributes = False
         self.truncated = False
         self._git_dir = git_dir
@@ -306,6 +390,7 @@ class _Walk:
                 self.stats[path] = st
                 if stat.S_ISREG(st.st_mode):
                     self.perms[path] = stat.S_IMODE(st.st_mode)
+                    self.regular.append(path)
                 if item.name == ".gitattributes":
                     self.attributes = True
 
