@@ -221,3 +221,48 @@ def test_a_compact_round_trip_still_works(responses_server):
     body = {"model": MODEL, "input": [user("keep this")]}
     r = httpx.post(responses_server.base_url + "/responses/compact", json=body)
     assert r.status_code == 200 and r.json()["output"][-1]["type"] == "compaction"
+
+
+frames = st.one_of(
+    values.map(json.dumps),
+    st.text(max_size=40),
+    st.fixed_dictionaries(
+        {"type": st.just("response.create")},
+        optional={
+            "model": st.just(MODEL) | values,
+            "input": st.lists(items, max_size=4) | values,
+            "previous_response_id": values,
+            "stream_id": values,
+            "generate": values,
+            "reasoning": st.fixed_dictionaries({}, optional={"effort": values}) | values,
+            "tools": values,
+        },
+    ).map(json.dumps),
+)
+
+
+@pytest.fixture
+def ws_sync(responses_server):
+    from websockets.sync.client import connect as sync_connect
+
+    url = responses_server.base_url.replace("http", "ws", 1) + "/responses"
+    with sync_connect(url, max_size=None) as ws:
+        yield ws
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=frames)
+def test_any_frame_gets_a_response_or_an_api_error_and_the_socket_stays_up(ws_sync, text):
+    ws_sync.send(text)
+    while True:  # one answer per frame: a response's events up to its end, or one error
+        event = json.loads(ws_sync.recv(timeout=10))
+        if event["type"] == "error":
+            assert set(event) <= {"type", "status", "error", "stream_id"}
+            assert 400 <= event["status"] < 500, event
+            assert {"type", "code", "message", "param"} <= set(event["error"])
+            assert event["error"]["message"] and "Traceback" not in event["error"]["message"]
+            return
+        if event["type"] == "response.completed":
+            return
