@@ -347,6 +347,14 @@ class CodeAgentApp(App[int]):
         self.prompt.focus()
         self.prompt.insert(event.character)
 
+    def on_paste(self, event: events.Paste) -> None:
+        """A paste that nothing else took (focus on a block or an approval) goes to the prompt."""
+        if self.prompt.has_focus or not event.text:
+            return
+        event.stop()
+        self.prompt.focus()
+        self.prompt.insert(event.text)
+
     def on_prompt_area_scroll_requested(self, message: PromptArea.ScrollRequested) -> None:
         """PgUp/PgDn/Home/End from the prompt scroll the conversation; End re-anchors it."""
         chat = self.chat

@@ -157,3 +157,46 @@ async def test_the_approval_is_recorded_above_the_result(make_app) -> None:
         tool = app.query_one(ToolBlock)
         assert "from-shell" in str(tool.output.render())
         assert blocks.index(approved) < blocks.index(tool)
+
+
+async def test_two_waiting_approvals_are_answered_one_deliberate_move_at_a_time(make_app) -> None:
+    """Two requests at once (as from a future parallel tool runner): one panel shows, the
+    other waits behind it; answering the first returns focus to the prompt, so a second 'y'
+    typed on goes into the prompt instead of approving the next request."""
+    import asyncio
+
+    from codeagent.agent.approvals import ApprovalRequest
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        first = ApprovalRequest("call_a", "command", "first", command="make one")
+        second = ApprovalRequest("call_b", "command", "second", command="make two")
+        answers = [asyncio.ensure_future(app.approver.decide(r)) for r in (first, second)]
+        await until(pilot, lambda: len(app.query("ApprovalPanel")) == 2, "two panels")
+        shown = [p for p in app.query("ApprovalPanel") if p.display]
+        assert [p.request.title for p in shown] == ["first"]
+        await pilot.press("f2", "y", "y")  # the second y is typed on, into the prompt
+        await until(pilot, lambda: answers[0].done(), "first answered")
+        assert answers[0].result().approved and not answers[1].done()
+        assert app.prompt.has_focus and app.prompt.text == "y"
+        assert [p.request.title for p in app.query("ApprovalPanel") if p.display] == ["second"]
+        await pilot.press("f2", "n", "enter")
+        await until(pilot, lambda: answers[1].done(), "second answered")
+        assert not answers[1].result().approved
+        assert not app.query("ApprovalPanel") and not app.side.display
+
+
+async def test_a_paste_while_an_approval_has_focus_goes_to_the_prompt(make_app, repo) -> None:
+    from textual import events
+
+    app = make_app()
+    hook = Recorder(app)
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await start_turn_and_type(pilot, app, "patch it", "")
+        await until(pilot, lambda: panel(app) is not None, "approval panel")
+        await pilot.press("f2")
+        app.post_message(events.Paste("yes, any name and no tests"))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.prompt.has_focus and app.prompt.text == "yes, any name and no tests"
+        assert hook.decisions == [] and (repo / "greet.py").read_text() == GREET
