@@ -5,8 +5,10 @@ the sandbox. Real subprocesses throughout."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import resource
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +18,20 @@ from codeagent.agent.tools.shell import MAX_OUTPUT_LIMIT, run_commands
 
 
 @pytest.fixture(params=["cgroup", "subreaper"])
-def containment(request, monkeypatch) -> str:
+def containment(request, monkeypatch) -> Iterator[str]:
     """Run each test with a per-command cgroup (when this machine has one) and with the
     fallback for machines without: codeagent as the subreaper of its commands' orphans."""
     if request.param == "cgroup":
         if process_limit.cgroup_parent() is None:
             pytest.skip("no writable pids cgroup here")
-    else:
-        monkeypatch.setattr(process_limit, "cgroup_parent", lambda: None)
-    return request.param
+        yield request.param
+        return
+    monkeypatch.setattr(process_limit, "cgroup_parent", lambda: None)
+    yield request.param
+    # codeagent picks one mode for its whole life; the test process goes back to the other,
+    # so it must stop adopting orphans (they would stay zombies under it).
+    ctypes.CDLL(None).prctl(36, 0, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER off
+    process_limit.become_subreaper.cache_clear()
 
 
 def _token() -> str:
