@@ -210,6 +210,13 @@ async def test_a_fork_bomb_hits_the_process_limit(bwrap, git_repo, live_processe
     assert live_processes("time.sleep(60)") == []
 
 
+async def test_the_process_limit_is_set_inside_the_sandbox(bwrap, git_repo):
+    # RLIMIT_NPROC is what holds the cap for a non-root user (the kernel exempts root, for
+    # whom the pids cgroup of the test above holds it).
+    result = await _run("grep 'Max processes' /proc/self/limits", git_repo, bwrap)
+    assert result.stdout.split()[2:4] == [str(MAX_PROCESSES)] * 2, result.stdout
+
+
 def test_a_missing_protection_makes_the_sandbox_unavailable(monkeypatch):
     if os.geteuid() != 0:
         pytest.skip("only root needs the pids cgroup for its process limit")

@@ -179,7 +179,11 @@ class BwrapSandbox(Sandbox):
                 args += ["--ro-bind", "/dev/null", path]
         # RLIMIT_NPROC caps a non-root user's processes in the new user namespace; as root the
         # kernel ignores it and the pids cgroup of process_limit holds the cap instead.
-        limit = f'ulimit -u {MAX_PROCESSES} 2>/dev/null; exec "$@"'
+        # (bash spells it -u, dash -p.)
+        limit = (
+            f"ulimit -u {MAX_PROCESSES} 2>/dev/null || ulimit -p {MAX_PROCESSES} 2>/dev/null; "
+            'exec "$@"'
+        )
         args += ["--chdir", str(cwd), "--", "/bin/sh", "-c", limit, "sh", *argv]
         return args
 
