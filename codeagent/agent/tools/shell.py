@@ -222,13 +222,16 @@ async def _run(
 
 async def _kill_until_done(containment: Containment, readers: asyncio.Future[Any]) -> None:
     """Kill the command's leftovers until its output pipes close (a grandchild may only be
-    re-parented, and so found, once its own parent was killed)."""
-    while True:
+    re-parented, and so found, once its own parent was killed). Where nothing can track them
+    (no cgroup, no subreaper) the output is cut after a few seconds rather than waited for."""
+    for _ in range(25):
         await asyncio.to_thread(containment.kill_all)
         done, _ = await asyncio.wait([readers], timeout=0.2)
         if done:
             await readers
             return
+    readers.cancel()
+    await asyncio.gather(readers, return_exceptions=True)
 
 
 def _with_timeout_note(stderr: str, timeout_ms: int) -> str:
