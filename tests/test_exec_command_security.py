@@ -41,8 +41,13 @@ def repo(tmp_path: Path) -> Path:
 @pytest.fixture
 def outside() -> Iterator[Path]:
     """A folder outside /tmp and the homes, for a fake home and files the attack aims at."""
-    path = Path("/srv") / f"codeagent-exec-attack-{secrets.token_hex(4)}"
-    path.mkdir(parents=True)
+    name = f"codeagent-exec-attack-{secrets.token_hex(4)}"
+    try:
+        path = Path("/srv") / name
+        path.mkdir(parents=True)
+    except PermissionError:  # not root: a folder in the home (hidden as a whole) instead
+        path = Path.home() / name
+        path.mkdir()
     try:
         yield path
     finally:
