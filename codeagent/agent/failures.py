@@ -7,16 +7,35 @@ from pydantic import ValidationError
 from codeagent.agent.approvals import ApprovalNeeded
 from codeagent.agent.events import AgentError
 from codeagent.agent.runaway import TurnStopped
-from codeagent.responses.errors import ResponsesError
+from codeagent.responses.errors import (
+    ConnectionClosed,
+    HandshakeFailed,
+    IdleTimeout,
+    ResponsesError,
+)
+
+#: failures to reach or keep a connection to the endpoint (after the wire layer's retries)
+CONNECTION_ERRORS = (ConnectionClosed, HandshakeFailed, IdleTimeout)
 
 
-def error_event(exc: BaseException) -> AgentError:
+def error_event(exc: BaseException, endpoint: str | None = None) -> AgentError:
     """The fatal ``AgentError`` for ``exc``: the wire layer's own message, the approval that was
-    needed, or an internal error named by type (a bug; the app keeps running)."""
+    needed, or an internal error named by type (a bug; the app keeps running).
+
+    A lost or refused connection also names ``endpoint`` (the base URL) and what to check.
+    """
     if isinstance(exc, ApprovalNeeded):
         # "approval_refused": no policy could have allowed it, so exec must not suggest one.
         code = "approval_refused" if exc.request.always_ask else "approval_needed"
         return AgentError(str(exc), code=code)
+    if isinstance(exc, CONNECTION_ERRORS):
+        where = endpoint or "the API"
+        return AgentError(
+            f"Could not reach the model at {where}: {exc.message.rstrip('.')} (retried). "
+            "Check your network or proxy and that this is the right address (--base-url or "
+            "OPENAI_BASE_URL), then send your message again.",
+            code=exc.code or type(exc).__name__,
+        )
     if isinstance(exc, ResponsesError):
         return AgentError(exc.message, code=exc.code or type(exc).__name__)
     if isinstance(exc, TurnStopped):

@@ -199,7 +199,7 @@ class Agent:
         except Exception as exc:  # the user sees a message; the app and the conversation survive
             self._answer_unanswered(not_run_note(exc))
             await self._finish(turn_id, text)
-            self._emit(error_event(exc))
+            self._emit(error_event(exc, self.settings.base_url))
         finally:
             if self._queue is not None:
                 self._queue.put_nowait(_DONE)

@@ -27,11 +27,11 @@ from codeagent.tui import commands
 from codeagent.tui.approver import TuiApprover
 from codeagent.tui.coalesce import DeltaCoalescer
 from codeagent.tui.command_context import AppCommandContext
-from codeagent.tui.event_view import EventView
 from codeagent.tui.messages import AgentEventReceived, ApprovalRequested, TurnFinished
-from codeagent.tui.widgets.chat import ChatLog, NoticeLine, UserMessage
+from codeagent.tui.welcome import welcome_text
+from codeagent.tui.widgets.chat import NoticeLine
 from codeagent.tui.widgets.completion import CompletionMenu
-from codeagent.tui.widgets.plan_view import PlanView
+from codeagent.tui.widgets.conversation import ConversationView
 from codeagent.tui.widgets.prompt import PromptArea
 from codeagent.tui.widgets.status_bar import StatusBar
 
@@ -74,25 +74,23 @@ class CodeAgentApp(App[int]):
         self.root = Path(root)
         self.banner = banner
         self.turn_running = False
-        self.turns_completed = 0
         self.queue: list[str] = []
         self.menu = CompletionMenu(id="menu")
         self.prompt = PromptArea(self.menu, list(commands.REGISTRY.values()), id="prompt")
         self.commands = AppCommandContext(self)
-        self.chat = ChatLog(id="chat")
-        self.plan = PlanView(id="plan")
+        #: the chat and the plan; it renders the agent's events (live and resumed) itself
+        self.conversation = self.view = ConversationView(id="conversation")
+        self.chat, self.plan = self.conversation.chat, self.conversation.plan
         self.status_bar = StatusBar(id="status")
+        self.status_bar.source = lambda: self.agent.status()  # the agent may be replaced
         self.side = Vertical(id="side")
-        self.view = EventView(self)
         self.own_themes: list[str] = []
 
     # --- layout and start-up ------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            with Vertical(id="conversation"):
-                yield self.chat
-                yield self.plan
+            yield self.conversation
             yield self.side
         yield self.menu
         yield self.prompt
@@ -106,8 +104,11 @@ class CodeAgentApp(App[int]):
         self.prompt.focus()
         self.refresh_status()
         self.load_files()
+        self.show_notice("welcome", welcome_text(self.agent.status(), self.root, self.settings))
         if self.banner:
             self.show_info(self.banner)
+        if self.agent.transcript:  # `codeagent resume [ID]`: the same rendering as /resume
+            self.run_worker(self._show_resumed(), group="resume")
         if hasattr(self.agent, "model_check"):  # GET /models in the background, after paint
             self.call_after_refresh(self.agent.model_check.start)
         notices = getattr(self.agent, "startup_notices", [])  # e.g. a patch a crash interrupted
@@ -151,14 +152,13 @@ class CodeAgentApp(App[int]):
         self.run_worker(self.chat.add(NoticeLine(category, text, markdown=markdown)))
 
     def refresh_status(self) -> None:
-        """Copy the agent's model, policy, connection and token totals into the status bar."""
-        status = self.agent.status()
-        bar = self.status_bar
-        bar.model = f"{status.model} ({status.policy})"
-        bar.set_transport(status.transport)
-        bar.model_calls = status.model_calls
-        bar.input_tokens, bar.cached_tokens = status.input_tokens, status.cached_tokens
-        bar.output_tokens, bar.context_tokens = status.output_tokens, status.context_tokens
+        """Show the agent's status (every figure is the agent's; the bar counts nothing)."""
+        self.status_bar.status = self.agent.status()
+
+    @property
+    def turns_completed(self) -> int:
+        """User turns ended so far in this session (the agent's count)."""
+        return self.agent.status().turns
 
     def list_sessions(self) -> list[Any]:
         from codeagent.sessions import SessionStore
@@ -173,12 +173,14 @@ class CodeAgentApp(App[int]):
             raise commands.CommandError(f"Could not resume {session_id}: {error}") from None
         await self.agent.close()
         self.agent = agent
-        await self.chat.clear()
-        self.plan.clear()
-        self.status_bar.reset_usage()
-        await self.view.replay(agent.transcript)
+        await self.conversation.clear()
         self.refresh_status()
-        self.show_info(f"Resumed session {session_id}.")
+        await self._show_resumed()
+
+    async def _show_resumed(self) -> None:
+        """Show the agent's transcript (a resumed session) and say which session it is."""
+        await self.conversation.show_transcript(self.agent.transcript)
+        await self.conversation.say("info", f"Resumed session {self.agent.status().session_id}.")
 
     async def show_diff(self, diff: str, title: str) -> None:
         """Show ``diff`` read-only in the side pane (Esc closes it); approvals keep precedence."""
@@ -208,9 +210,9 @@ class CodeAgentApp(App[int]):
         if self.turn_running:
             self.queue.append(text)
             self.status_bar.queued = len(self.queue)
-            await self.chat.add(UserMessage(text, queued=True))
+            await self.conversation.add_user_message(text, queued=True)
             return
-        await self.chat.add(UserMessage(text))
+        await self.conversation.add_user_message(text)
         self.start_turn(text)
 
     def start_turn(self, text: str) -> None:
@@ -240,14 +242,15 @@ class CodeAgentApp(App[int]):
 
     async def on_agent_event_received(self, message: AgentEventReceived) -> None:
         if self.screen_stack:  # events that arrive while the app shuts down have nowhere to go
-            await self.view.handle(message.event)
+            await self.conversation.handle(message.event)
+            self.refresh_status()
 
     async def on_turn_finished(self, message: TurnFinished) -> None:
         if not self.screen_stack:
             return
         if message.error:
-            await self.chat.add(NoticeLine("error", f"The turn failed: {message.error}"))
-        await self.view.end_turn()
+            await self.conversation.say("error", f"The turn failed: {message.error}")
+        await self.conversation.end_turn()
         self.turn_running = False
         self.status_bar.busy = False
         self.refresh_status()
@@ -302,8 +305,8 @@ class CodeAgentApp(App[int]):
             text = f"Rejected: {message.request.title}{reason}"
         # Above the tool's block, which will hold the result: the decision reads first.
         notice = NoticeLine("approval", text)
-        block = self.view.tools.get(message.request.call_id)
-        if block is not None and block.parent is self.chat:
+        block = self.conversation.tool_block(message.request.call_id)
+        if block is not None:
             await self.chat.mount(notice, before=block)
         else:
             await self.chat.add(notice)

@@ -22,19 +22,11 @@ class ChatConversation:
 
     async def clear(self) -> None:
         """Remove every block and the plan from the screen."""
-        await self._app.chat.clear()
-        self._app.plan.clear()
+        await self._app.conversation.clear()
 
     async def load_earlier(self) -> bool:
         """Mount the previous page of a resumed session; False when all of it is shown."""
-        from codeagent.tui.replay import EarlierMessages
-
-        found = self._app.query(EarlierMessages)
-        if not found:
-            return False
-        await found.first().load_more()
-        self._app.chat.scroll_home(animate=False)  # the blocks just loaded are at the top
-        return True
+        return await self._app.conversation.load_earlier()
 
 
 class AppCommandContext:
@@ -75,18 +67,27 @@ class AppCommandContext:
         return self._app.list_sessions()
 
     def usage(self) -> dict[str, Any]:
-        bar = self._app.status_bar
+        """The agent's figures (the status bar only shows them)."""
+        from codeagent.tui.widgets.status_bar import human_cost, human_seconds, transport_label
+
+        status = self._app.agent.status()
+        last = status.last_turn
         return {
-            "turns": self._app.turns_completed,
-            "model_calls": bar.model_calls,
-            "input_tokens": bar.input_tokens,
-            "cached_tokens": bar.cached_tokens,
-            "output_tokens": bar.output_tokens,
-            "ttft": bar.format_seconds(bar.ttft),
-            "total": bar.format_seconds(bar.total_time),
-            "bytes_sent": bar.bytes_sent,
-            "bytes_full": bar.bytes_full,
-            "transport": bar.transport,
+            "turns": status.turns,
+            "model_calls": status.model_calls,
+            "input_tokens": status.input_tokens,
+            "cached_tokens": status.cached_tokens,
+            "output_tokens": status.output_tokens,
+            "ttft": human_seconds(last.time_to_first_delta if last else None),
+            "total": human_seconds(last.total_time if last else None),
+            "bytes_sent": status.bytes_sent,
+            "bytes_full": status.bytes_full_resend,
+            "transport": transport_label(status, self._app.turn_running),
+            "cost": human_cost(status.cost),
+            "turn_cost": human_cost(status.turn_cost),
+            "context_left": (
+                "unknown" if status.context_left is None else f"{round(100 * status.context_left)}%"
+            ),
         }
 
     def themes(self) -> tuple[str, list[str]]:

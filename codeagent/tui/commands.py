@@ -333,6 +333,8 @@ async def _stats(ctx: CommandContext, args: list[str]) -> None:
                 f"Tokens: {u['input_tokens']} in ({u['cached_tokens']} cached), "
                 f"{u['output_tokens']} out",
                 f"Last turn: first token {u['ttft']}, total {u['total']}",
+                f"Cost: {u['cost']} this session ({u['turn_cost']} the last turn); "
+                f"context left: {u['context_left']}",
                 f"Bytes sent: {u['bytes_sent']} of {u['bytes_full']} a full resend would send "
                 f"({max(saved, 0)} saved)",
             ]

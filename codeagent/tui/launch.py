@@ -88,30 +88,50 @@ def run(args: argparse.Namespace) -> int:
             print("codeagent: no session to resume in this repository.", file=sys.stderr)
             return 2
         session_id = sessions[0].id
-    return _run_app(settings, root, session_id=session_id, banner=ignored)
+    return run_app(settings, root, session_id=session_id, banner=ignored)
 
 
-def _run_app(settings, root: Path, *, session_id: str | None = None, banner: str = "") -> int:
+def build_app(settings, root: Path, *, session_id: str | None = None, banner: str = ""):
+    """The app on a new agent, or on one resumed from ``session_id`` (``"last"``: the newest).
+
+    Raises ``WorkspaceError``/``SessionError`` (their messages are fit to print).
+    """
     from codeagent.agent.loop import Agent
-    from codeagent.sessions import SessionError
     from codeagent.tui.app import CodeAgentApp
     from codeagent.tui.approver import TuiApprover
-    from codeagent.workspace.git import WorkspaceError
 
     approver = TuiApprover()
+    if session_id:
+        agent = Agent.resume(settings, root, approver, session_id)
+    else:
+        agent = Agent(settings, root, approver)
+    return CodeAgentApp(agent, approver, settings=settings, root=root, banner=banner)
+
+
+def goodbye_text(app) -> str:
+    """What the terminal shows after the app closed: how to come back to this session."""
+    session_id = app.agent.status().session_id
+    return f"Session {session_id} saved. To continue it:  codeagent resume {session_id}"
+
+
+def run_app(
+    settings, root: Path, *, session_id: str | None = None, banner: str = "", **run_options
+) -> int:
+    """Run the app until the user quits, then print the resume hint; the exit code.
+
+    ``run_options`` go to ``App.run`` (tests pass ``headless`` and ``auto_pilot``).
+    """
+    from codeagent.sessions import SessionError
+    from codeagent.workspace.git import WorkspaceError
+
     try:
-        if session_id:
-            agent = Agent.resume(settings, root, approver, session_id)
-        else:
-            agent = Agent(settings, root, approver)
-    except WorkspaceError as error:
+        app = build_app(settings, root, session_id=session_id, banner=banner)
+    except (WorkspaceError, SessionError) as error:
         print(f"codeagent: {error}", file=sys.stderr)
         return 2
-    except SessionError as error:
-        print(f"codeagent: {error}", file=sys.stderr)
-        return 2
-    app = CodeAgentApp(agent, approver, settings=settings, root=root, banner=banner)
-    return app.run() or 0
+    code = app.run(**run_options) or 0
+    print(goodbye_text(app))
+    return code
 
 
 @contextmanager
@@ -146,4 +166,4 @@ def _run_demo(args: argparse.Namespace) -> int:
             f"Demo: a copy of the sample repository is in {root}; the model is a scripted local "
             "server. Try: fix the failing fizz_buzz test"
         )
-        return _run_app(settings, root, banner=banner)
+        return run_app(settings, root, banner=banner)

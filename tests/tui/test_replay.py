@@ -1,8 +1,11 @@
-"""Opening a long session: the newest blocks in one batch, older ones on demand."""
+"""Opening a long session: the newest blocks in one batch, older ones on demand; resumed
+events go through the live view's ``block_for`` (``event_from_dict`` reads them back)."""
 
 from __future__ import annotations
 
-from codeagent.tui.replay import REPLAY_BLOCKS, EarlierMessages, plan_transcript
+from codeagent.agent.events import event_from_dict
+from codeagent.tui.widgets.pages import PAGE_BLOCKS as REPLAY_BLOCKS
+from codeagent.tui.widgets.pages import EarlierMessages, group_blocks, last_plan
 from codeagent.tui.widgets.chat import AssistantMessage, ToolBlock, UserMessage
 from tests.tui.conftest import until
 
@@ -25,21 +28,28 @@ def write_session(root, entries: list[dict]) -> str:
     return session.id
 
 
-def test_a_transcript_plans_one_block_per_shown_entry_and_keeps_the_last_plan() -> None:
+def test_a_transcript_groups_one_block_per_shown_entry_and_keeps_the_last_plan() -> None:
     transcript = [
         {"kind": "turn_started", "text": "fix it"},
         {"kind": "plan", "steps": [{"step": "Read", "status": "completed"}], "explanation": ""},
         {"kind": "tool_call", "call_id": "c1", "tool": "shell", "title": "ls", "detail": "ls"},
         {"kind": "tool_call", "call_id": "p1", "tool": "update_plan", "title": "plan"},
         {"kind": "model_call", "metrics": {}},
-        {"kind": "tool_output", "call_id": "c1", "output": "a.py", "success": True, "exit_code": 0},
+        {"kind": "tool_output", "call_id": "c1", "tool": "shell", "output": "a.py", "exit_code": 0},
         {"kind": "plan", "steps": [{"step": "Fix", "status": "in_progress"}], "explanation": "go"},
         {"kind": "error", "code": "server_error", "message": "boom"},
     ]
-    replay = plan_transcript(transcript)
-    assert len(replay.blocks) == 3  # user, shell call, error (no plan tool block, no metrics)
-    assert replay.plan is not None and replay.plan[1] == "go"
-    assert [step.step for step in replay.plan[0]] == ["Fix"]
+    events = [e for d in transcript if (e := event_from_dict(d)) is not None]
+    groups = group_blocks(events)
+    # user, shell call (with its output), error; no plan tool block, no metrics
+    assert [[e.kind for e in g] for g in groups] == [
+        ["turn_started"],
+        ["tool_call", "tool_output"],
+        ["error"],
+    ]
+    plan = last_plan(events)
+    assert plan is not None and plan.explanation == "go"
+    assert [step.step for step in plan.steps] == ["Fix"]
 
 
 async def test_a_resumed_2000_message_session_shows_its_last_message(make_app, repo) -> None:
@@ -87,7 +97,7 @@ async def test_a_resumed_tool_call_shows_how_it_ended(make_app, repo) -> None:
         [
             {"kind": "turn_started", "text": "list"},
             {"kind": "tool_call", "call_id": "c1", "tool": "shell", "title": "ls", "detail": "ls"},
-            {"kind": "tool_output", "call_id": "c1", "output": "a.py", "exit_code": 2},
+            {"kind": "tool_output", "call_id": "c1", "tool": "shell", "output": "a.py", "exit_code": 2},
             {"kind": "turn_interrupted", "reason": "the user pressed Esc"},
         ],
     )

@@ -37,10 +37,15 @@ def shorten(text: str, width: int) -> str:
 
 
 class UserMessage(Static):
-    """What the user typed."""
+    """What the user typed; ``queued`` while it waits for the running turn to end."""
 
     def __init__(self, text: str, *, queued: bool = False) -> None:
-        super().__init__(Text(display_text(text)), classes="queued" if queued else "")
+        self.text = text
+        self.queued = queued
+        shown = Text(display_text(text))
+        if queued:
+            shown.append("\n⏳ queued: sent when the current turn ends", style="not bold")
+        super().__init__(shown, classes="queued" if queued else "")
 
 
 class AssistantMessage(Markdown):
@@ -63,6 +68,11 @@ class AssistantMessage(Markdown):
         self.text += delta
         self.streamed += delta
         await self._stream.write(delta)
+
+    @property
+    def streaming(self) -> bool:
+        """Whether text is still being streamed into this answer."""
+        return self._stream is not None
 
     async def finish(self, text: str) -> None:
         """Stop streaming; if nothing was streamed, show ``text`` whole."""
@@ -131,6 +141,12 @@ class ToolBlock(Collapsible):
         self.remove_class("running")
         self.add_class(state)
         self.output.update(Text(display_text(output).rstrip()))
+
+    def interrupt(self) -> None:
+        """The call never finished (the turn was interrupted or failed, or the app closed)."""
+        self.title = f"{self._icon(self.tool)} {self.label}  ✗ interrupted"
+        self.remove_class("running")
+        self.add_class("failed", "interrupted")
 
 
 class NoticeLine(Static):
