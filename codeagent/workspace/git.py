@@ -198,6 +198,7 @@ class GitWorkspace:
         cache). From the first call on, only tracked writes count as the turn's changes.
         """
         with self._lock:
+            self._fresh = None  # only a checkpoint taken by this very call is fresh enough
             self.before_write(turn_id)
             if paths is None:
                 pre: Any = self._fresh or self._snap.take()

@@ -124,6 +124,11 @@ class CheckpointMachine(RuleBasedStateMachine):
             elif kind == "delete" and old:
                 path.unlink()
                 del self.model[rel]
+                # The model has no folders: prune those left empty (folders have their own tests).
+                parent = path.parent
+                while parent != self.root and not any(parent.iterdir()):
+                    parent.rmdir()
+                    parent = parent.parent
             elif kind == "chmod" and old and old[0] == "file":
                 perm = PERMS[(PERMS.index(old[2]) + 1 + len(content) % 3) % len(PERMS)]
                 path.chmod(perm)
@@ -191,6 +196,39 @@ class CheckpointMachine(RuleBasedStateMachine):
                     listed = git(self.root, "ls-tree", "-z", "--name-only", "HEAD", "--", path)
                     in_head = bool(listed.strip("\0"))
                     assert in_head == (path in self.model)
+
+    @rule(agent_ops=OPS, user_ops=OPS, patch=st.booleans())
+    def tracked_turn_with_user_edits(
+        self,
+        agent_ops: list[tuple[str, str, bytes]],
+        user_ops: list[tuple[str, str, bytes]],
+        patch: bool,
+    ) -> None:
+        """The runner brackets the agent's write; the user saves files before and after it."""
+        self.turns += 1
+        turn_id = f"turn-{self.turns}"
+        self.ws.before_write(turn_id)
+        self._apply(user_ops[:1])  # saved while the model was thinking
+        before = dict(self.model)
+        paths = sorted({rel for _kind, rel, _content in agent_ops}) if patch else None
+        self.ws.begin_change(turn_id, paths)
+        self._apply(agent_ops)
+        self.ws.end_change(turn_id)
+        after = dict(self.model)
+        self._apply(user_ops[1:])  # saved after the agent's write, same turn
+        record = self.ws.after_turn(turn_id, f"turn {self.turns}")
+        changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
+        if not changed:
+            assert record is None
+            return
+        assert record is not None
+        assert list(record.files) == changed
+        self.undo_stack.append(
+            ({p: before.get(p) for p in changed}, {p: after.get(p) for p in changed})
+        )
+        self.redo_stack.clear()
+        if self.auto_commit and record.commit:
+            self.commits.append((record.commit, record.files))
 
     @rule(ops=OPS)
     def user_edit(self, ops: list[tuple[str, str, bytes]]) -> None:
