@@ -2,9 +2,10 @@
 
 A background reader task owns the socket's receive side and routes every event to the lane
 (``stream_id``; the default lane has none) whose response is streaming. Each lane runs one
-response at a time. Anything that leaves a response unfinished on the socket (an idle stream, a
-corrupt frame, the consumer walking away) drops the whole connection, because the rest of
-that response's events would otherwise be read as the next turn's. A frame that is valid JSON
+response at a time. Anything that may leave events of a response on the socket (an idle stream,
+a corrupt frame, an error event, a final event out of order, the consumer walking away) drops
+the whole connection, because the rest of that response's events would otherwise be read as
+the next turn's. A frame that is valid JSON
 but not a usable event is skipped and logged; so is a corrupt frame while nothing streams.
 """
 
@@ -189,9 +190,10 @@ class WebSocketConnection:
                     if isinstance(item, ResponsesError):
                         raise item
                     if isinstance(item, ErrorEvent):
-                        # The server ended this response with an error; the socket is fine
-                        # unless the error says its lifetime is over.
-                        finished = True
+                        # The server refused or ended this response. The socket is not
+                        # reused: events of this response might still follow the error, and
+                        # would be read as the next one's (the next call opens a new socket;
+                        # a failed call's cached parent is evicted anyway).
                         error = item.to_error()
                         if isinstance(error, ConnectionLimitReached):
                             self.expired = True
