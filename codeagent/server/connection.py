@@ -76,7 +76,13 @@ class Connection:
                 if message["type"] == "websocket.disconnect":
                     break
                 if message.get("text") is not None:
-                    await self._on_text(message["text"])
+                    try:
+                        await self._on_text(message["text"])
+                    except (WebSocketDisconnect, RuntimeError, OSError):
+                        raise
+                    except Exception as exc:  # a server bug answers, like the real API, in shape
+                        err = RequestError(500, "server_error", f"The server had an error: {exc!r}")
+                        await self._send(err.ws_event())
                 else:
                     raw = message.get("bytes") or b""
                     self.state.note_frame(self.conn_id, "ws", raw, {})
