@@ -163,8 +163,9 @@ class Activity:
                 self._set("applying the patch")
             case ev.ToolCallProposed(tool=tool):
                 self._set(f"running {tool}")
-            case ev.Notice(category="reconnect" | "recovery") | ev.TransportState(
-                state="reconnecting"
+            case (
+                ev.Notice(category="reconnect" | "recovery")
+                | ev.TransportState(state="reconnecting")
             ):
                 self._set("reconnecting")
             case ev.Notice(category="fallback"):

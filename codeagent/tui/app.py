@@ -153,7 +153,7 @@ class CodeAgentApp(App[int]):
 
     def refresh_status(self) -> None:
         """Show the agent's status (every figure is the agent's; the bar counts nothing)."""
-        self.status_bar.status = self.agent.status()
+        self.status_bar.pull()
 
     @property
     def turns_completed(self) -> int:

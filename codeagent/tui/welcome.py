@@ -8,7 +8,7 @@ from typing import Any
 from codeagent.agent.status import AgentStatus
 
 TRANSPORTS = {
-    "auto": "WebSocket (HTTP if it is refused)",
+    "auto": "WebSocket (HTTP if refused)",
     "websocket": "WebSocket",
     "http": "HTTP",
 }

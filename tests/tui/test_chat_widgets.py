@@ -77,8 +77,12 @@ async def test_status_bar_during_a_turn_shows_what_happens_not_the_last_turn() -
         bar.clock = lambda: 1000.0 + 75.0
         last = TurnMetrics(time_to_first_delta=0.25, total_time=3.5)
         bar.status = agent_status(
-            last_turn=last, turn_started=1000.0, activity="running make test", turn_cost=0.5,
-            cost=1.25, transport="connecting",
+            last_turn=last,
+            turn_started=1000.0,
+            activity="running make test",
+            turn_cost=0.5,
+            cost=1.25,
+            transport="connecting",
         )
         bar.busy = True
         text = str(bar.render())

@@ -116,8 +116,8 @@ async def test_slash_resume_shows_the_transcript_like_codeagent_resume(make_app)
 
 async def test_a_resumed_long_session_pages_with_earlier(make_app, repo, server) -> None:
     from codeagent.sessions import SessionStore
-    from codeagent.tui.widgets.pages import PAGE_BLOCKS
     from codeagent.tui.launch import build_app
+    from codeagent.tui.widgets.pages import PAGE_BLOCKS
 
     session = SessionStore().create(repo)
     for n in range(PAGE_BLOCKS + 5):
@@ -222,10 +222,13 @@ def test_on_exit_the_terminal_shows_how_to_resume(repo, server, capsys) -> None:
 
 
 async def test_an_interrupted_command_says_so(make_app) -> None:
-    app = make_app(approval_policy="full-auto")
+    app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, app, "block please")
-        await until(pilot, lambda: app.query(ToolBlock), "the command's block")
+        await until(pilot, lambda: app.query("ApprovalPanel"), "approval")
+        await pilot.press("f2")
+        await pilot.press("y")
+        await until(pilot, lambda: "running" in app.agent.status().activity, "the command runs")
         await pilot.press("escape")
         await until(pilot, lambda: not app.turn_running, "interrupted")
         block = app.query_one(ToolBlock)

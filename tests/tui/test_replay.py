@@ -4,9 +4,9 @@ events go through the live view's ``block_for`` (``event_from_dict`` reads them 
 from __future__ import annotations
 
 from codeagent.agent.events import event_from_dict
+from codeagent.tui.widgets.chat import AssistantMessage, ToolBlock, UserMessage
 from codeagent.tui.widgets.pages import PAGE_BLOCKS as REPLAY_BLOCKS
 from codeagent.tui.widgets.pages import EarlierMessages, group_blocks, last_plan
-from codeagent.tui.widgets.chat import AssistantMessage, ToolBlock, UserMessage
 from tests.tui.conftest import until
 
 
@@ -35,7 +35,7 @@ def test_a_transcript_groups_one_block_per_shown_entry_and_keeps_the_last_plan()
         {"kind": "tool_call", "call_id": "c1", "tool": "shell", "title": "ls", "detail": "ls"},
         {"kind": "tool_call", "call_id": "p1", "tool": "update_plan", "title": "plan"},
         {"kind": "model_call", "metrics": {}},
-        {"kind": "tool_output", "call_id": "c1", "tool": "shell", "output": "a.py", "exit_code": 0},
+        {"kind": "tool_output", "call_id": "c1", "tool": "shell", "output": "a", "exit_code": 0},
         {"kind": "plan", "steps": [{"step": "Fix", "status": "in_progress"}], "explanation": "go"},
         {"kind": "error", "code": "server_error", "message": "boom"},
     ]
@@ -97,7 +97,7 @@ async def test_a_resumed_tool_call_shows_how_it_ended(make_app, repo) -> None:
         [
             {"kind": "turn_started", "text": "list"},
             {"kind": "tool_call", "call_id": "c1", "tool": "shell", "title": "ls", "detail": "ls"},
-            {"kind": "tool_output", "call_id": "c1", "tool": "shell", "output": "a.py", "exit_code": 2},
+            {"kind": "tool_output", "call_id": "c1", "tool": "shell", "output": "", "exit_code": 2},
             {"kind": "turn_interrupted", "reason": "the user pressed Esc"},
         ],
     )

@@ -6,6 +6,11 @@ each snapshot, and the prompt cursor does not blink.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from rich.text import Text
+
+from codeagent.tui.widgets.chat import NoticeLine
 from tests.tui.conftest import until
 from tests.tui.test_app_flows import finish, panel, send
 
@@ -18,12 +23,35 @@ def still(app):
     return app
 
 
+def pinned(status):
+    """``status`` with the figures that differ between runs fixed (tokens, bytes, cost, times)."""
+    last = status.last_turn and replace(status.last_turn, time_to_first_delta=0.42, total_time=1.5)
+    started = None if status.turn_started is None else 100.0
+    return replace(
+        status, bytes_sent=2048, bytes_full_resend=8192, input_tokens=1200, cached_tokens=800,
+        output_tokens=64, context_tokens=1264, last_turn=last, turn_started=started,
+        cost=None if status.cost is None else 0.0123,
+        turn_cost=None if status.turn_cost is None else 0.0045,
+    )  # fmt: skip
+
+
+def pin_text(app) -> None:
+    """The temporary repository path and the session id in notices, as fixed words."""
+    session_id = app.agent.status().session_id
+    for notice in app.query(NoticeLine):
+        text = str(notice.render())
+        fixed = text.replace(str(app.root), "/work/sample").replace(session_id, "SESSION")
+        if fixed != text:
+            notice.update(Text(fixed))
+
+
 async def pin(pilot, app) -> None:
     """Freeze everything that differs between runs, then let every pending repaint happen."""
     bar = app.status_bar
-    bar.ttft, bar.total_time = 0.42, 1.5
-    bar.bytes_sent, bar.bytes_full = 2048, 8192
-    bar.input_tokens, bar.cached_tokens, bar.output_tokens, bar.context_tokens = 1200, 800, 64, 1264
+    bar.source = lambda: pinned(app.agent.status())
+    bar.clock = lambda: 112.0  # a turn started at 100.0 shows 12s and the spinner's first frame
+    bar.pull()
+    pin_text(app)
     app.prompt.refresh()  # the prompt moved when the menu opened; repaint it at its final place
     app.screen.refresh(layout=True)
     await pilot.wait_for_scheduled_animations()

@@ -172,4 +172,4 @@ class ConversationView(Vertical):
         return True
 
 
-__all__ = ["ConversationView", "RESTART_CATEGORIES"]
+__all__ = ["RESTART_CATEGORIES", "ConversationView"]

@@ -106,11 +106,15 @@ class StatusBar(Widget):
     def on_mount(self) -> None:
         self.set_interval(1 / FRAMES_PER_SECOND, self._tick)
 
+    def pull(self) -> None:
+        """Read the status from ``source`` again."""
+        if self.source is not None:
+            self.status = self.source()
+
     def _tick(self) -> None:
         if not self.busy:
             return
-        if self.source is not None:
-            self.status = self.source()
+        self.pull()
         self.refresh()
 
     # Read-only views of the status, for tests and commands that ask the bar what it shows.
@@ -131,7 +135,7 @@ class StatusBar(Widget):
         started = status.turn_started
         elapsed = max(0.0, self.clock() - started) if started is not None else 0.0
         frame = SPINNER[int(elapsed * FRAMES_PER_SECOND) % len(SPINNER)]
-        doing = shorten(status.activity or "starting", 60)
+        doing = shorten(status.activity or "starting", 40)
         return f" {frame} {doing} · {human_elapsed(elapsed)} "
 
     def render(self) -> Text:
