@@ -29,8 +29,10 @@ from codeagent.workspace.git_errors import (
     RepositoryBusy,
     WorkspaceError,
 )
+from codeagent.workspace.git_messages import UndoResult, conflict_message, undo_report
+from codeagent.workspace.git_off import NoCheckpoints
 from codeagent.workspace.git_plumbing import Entry, GitPlumbing
-from codeagent.workspace.git_restore import Conflict, apply_state, find_conflicts, set_folders
+from codeagent.workspace.git_restore import apply_state, find_conflicts, set_folders
 from codeagent.workspace.git_snapshot import FileState, Snapshot, Snapshotter
 from codeagent.workspace.git_state import check_not_busy
 from codeagent.workspace.git_tracking import TurnChanges, ancestors, folders_now
@@ -48,26 +50,9 @@ __all__ = [
     "open_workspace",
 ]
 
-_LISTED_CONFLICTS = 10
-_LISTED_LOST = 5
-
 
 class UnknownCheckpoint(WorkspaceError):
     """``diff`` was asked for a checkpoint this session does not have."""
-
-
-@dataclass(frozen=True)
-class UndoResult:
-    """Outcome of undo/redo: whether it happened, a message for the user, and the paths involved.
-
-    On success ``files`` are the paths rewritten; on a refusal, the paths that blocked it.
-    ``incomplete`` lists what the turn changed that could not be put back (not checkpointed).
-    """
-
-    ok: bool
-    message: str
-    files: tuple[str, ...] = ()
-    incomplete: tuple[str, ...] = ()
 
 
 @dataclass
@@ -404,7 +389,7 @@ class GitWorkspace:
         if conflicts:
             return UndoResult(
                 False,
-                _conflict_message(verb, conflicts),
+                conflict_message(verb, conflicts),
                 tuple(dict.fromkeys(c.path for c in conflicts)),
             )
         empty_before, empty_after = set(record.empty_before), set(record.empty_after)
@@ -421,34 +406,7 @@ class GitWorkspace:
             return UndoResult(
                 False, f"Could not {verb} (the files were left as they were): {exc}", files
             )
-        return self._report(record, verb, files)
-
-    def _report(self, record: TurnRecord, verb: str, files: tuple[str, ...]) -> UndoResult:
-        label = (
-            record.summary.splitlines()[0] if record.summary.strip() else f"turn {record.turn_id}"
-        )
-        shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
-        done = "Undid" if verb == "undo" else "Redid"
-        count = f"{len(files)} file{'s' if len(files) != 1 else ''}"
-        lost = tuple(record.unrestorable) if verb == "undo" else ()
-        if lost:
-            items = [f"  {p} {record.unrestorable[p]}" for p in lost[:_LISTED_LOST]]
-            if len(lost) > _LISTED_LOST:
-                items.append(f"  … and {len(lost) - _LISTED_LOST} more")
-            message = (
-                f"Undid {label} only in part: {count} restored"
-                + (f" ({shown})" if files else "")
-                + ". The turn also changed these, which could not be restored:\n"
-                + "\n".join(items)
-            )
-        else:
-            message = f"{done} {label}: {count}" + (f" ({shown})." if files else ".")
-        if record.commit and verb == "undo":
-            message += (
-                f" Its auto-commit {record.commit[:8]} stays in history; the undo shows up as an "
-                f"uncommitted change."
-            )
-        return UndoResult(True, message, files, lost)
+        return undo_report(record, verb, files)
 
     # -- diffs ----------------------------------------------------------------------------------
 
@@ -498,63 +456,6 @@ def _dump(state: FileState | None) -> list[object] | None:
 
 def _state(entry: Entry | None) -> FileState | None:
     return None if entry is None else FileState(entry, None)
-
-
-def _conflict_message(verb: str, conflicts: list[Conflict]) -> str:
-    lines = [f"  {c.path} {c.reason}" for c in conflicts[:_LISTED_CONFLICTS]]
-    if len(conflicts) > _LISTED_CONFLICTS:
-        lines.append(f"  … and {len(conflicts) - _LISTED_CONFLICTS} more")
-    return (
-        f"Cannot {verb}: these files changed after the turn and would be overwritten:\n"
-        + "\n".join(lines)
-        + f"\nNothing was changed. Save or revert those edits, then {verb} again."
-    )
-
-
-class NoCheckpoints:
-    """Stand-in for ``GitWorkspace`` in ``--no-git`` runs: writes allowed, nothing undoable."""
-
-    enabled = False
-    _OFF = "Checkpoints are off (--no-git), so there is nothing to {verb}."
-
-    def __init__(self, root: Path | None = None, session_id: str = "") -> None:
-        self.root = Path(root) if root is not None else Path.cwd()
-        self.session_id = session_id
-        self.auto_commit = False
-
-    history: tuple[TurnRecord, ...] = ()
-    redoable: tuple[TurnRecord, ...] = ()
-
-    def ensure_writable(self) -> None:
-        """Always writable: there is no git state to protect."""
-
-    def before_write(self, turn_id: str) -> None:
-        """No checkpoint is taken."""
-
-    def begin_change(self, turn_id: str, paths: Sequence[str] | None = None) -> None:
-        """Nothing is tracked."""
-
-    def end_change(self, turn_id: str) -> None:
-        """Nothing is tracked."""
-
-    def after_turn(self, turn_id: str, summary: str = "") -> TurnRecord | None:
-        """Nothing is recorded."""
-        return None
-
-    def undo(self) -> UndoResult:
-        """Always refuses, saying why."""
-        return UndoResult(False, self._OFF.format(verb="undo"))
-
-    def redo(self) -> UndoResult:
-        """Always refuses, saying why."""
-        return UndoResult(False, self._OFF.format(verb="redo"))
-
-    def diff(self, scope: str = "session") -> str:
-        """No checkpoints, so no diffs."""
-        return ""
-
-    def close(self) -> None:
-        """Nothing to release."""
 
 
 def open_workspace(
