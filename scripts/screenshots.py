@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from codeagent.responses.catalog import DEFAULT_MODEL
 from codeagent.server import script as s
 
 SIZE = (120, 36)
@@ -53,6 +54,26 @@ Then I will run the tests to confirm:
 """
 
 
+#: the command the "command running" screen shows while it runs
+TEST_COMMAND = "python3 -m unittest -v"
+#: its test waits for ``.release`` (written after the shot) so the shot catches it running
+TEST_PY = '''import os
+import time
+import unittest
+
+from app import total
+
+
+class TotalTest(unittest.TestCase):
+    def test_total_with_qty(self):
+        while not os.path.exists(".release"):
+            time.sleep(0.1)
+        self.assertEqual(total([{"price": 2, "qty": 3}]), 6)
+'''
+#: the throw-away repository's path, as the screenshots show it
+SHOWN_ROOT = "~/src/inventory"
+
+
 def screenshot_script() -> s.Script:
     return s.Script(
         [
@@ -76,6 +97,7 @@ def screenshot_script() -> s.Script:
                 "explain",
             ),
             s.Episode([s.Step([s.apply_patch("update_file", "app.py", PATCH)])], "fix"),
+            s.Episode([s.Step([s.shell([TEST_COMMAND])])], "tests"),
         ]
     )
 
@@ -84,6 +106,7 @@ def make_repo(base: Path) -> Path:
     root = base / "inventory"
     root.mkdir(parents=True)
     (root / "app.py").write_text(APP_PY)
+    (root / "test_app.py").write_text(TEST_PY)
     env = {**os.environ, "GIT_AUTHOR_NAME": "demo", "GIT_AUTHOR_EMAIL": "demo@example.com"}
     env |= {"GIT_COMMITTER_NAME": "demo", "GIT_COMMITTER_EMAIL": "demo@example.com"}
     for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "init"]):
@@ -125,6 +148,30 @@ async def slash_menu(pilot, app) -> None:
     await pilot.press("/")
 
 
+async def welcome(pilot, app) -> None:
+    await pilot.pause(0.1)
+
+
+async def command_running(pilot, app) -> None:
+    from codeagent.tui.widgets.approval_panel import ApprovalPanel
+
+    await send(pilot, app, "run the tests")
+    await wait_for(pilot, lambda: app.query(ApprovalPanel))
+    await pilot.press("f2")
+    await pilot.press("y")
+    await wait_for(pilot, lambda: "running" in app.agent.status().activity)
+    app.status_bar.clock = lambda: (app.agent.status().turn_started or 0) + 7.3
+
+
+async def resumed(pilot, app) -> None:
+    await send(pilot, app, "explain the billing bug")
+    await wait_for(pilot, lambda: app.turns_completed == 1 and not app.turn_running)
+    session_id = app.agent.status().session_id
+    await send(pilot, app, "/new")
+    await send(pilot, app, f"/resume {session_id}")
+    await wait_for(pilot, lambda: "Resumed session" in str(app.chat.children[-1].render()))
+
+
 async def light(pilot, app) -> None:
     await send(pilot, app, "explain the billing bug")
     await wait_for(pilot, lambda: app.turns_completed == 1 and not app.turn_running)
@@ -132,6 +179,9 @@ async def light(pilot, app) -> None:
 
 
 SCREENS: dict[str, Callable[..., Awaitable[None]]] = {
+    "welcome": welcome,
+    "command-running": command_running,
+    "resumed-session": resumed,
     "main-mid-stream": mid_stream,
     "patch-approval": approval,
     "slash-menu": slash_menu,
@@ -147,7 +197,7 @@ async def capture(name: str, drive, server, root: Path, out: Path) -> Path:
 
     settings = load_settings(
         root,
-        {"base_url": server.base_url, "api_key": "screenshots", "model": "gpt-5.1-codex"},
+        {"base_url": server.base_url, "api_key": "screenshots", "model": DEFAULT_MODEL},
     )
     approver = TuiApprover()
     app = CodeAgentApp(Agent(settings, root, approver), approver, settings=settings, root=root)
@@ -155,10 +205,24 @@ async def capture(name: str, drive, server, root: Path, out: Path) -> Path:
         app.prompt.cursor_blink = False
         await drive(pilot, app)
         await pilot.pause(0.2)
+        shown_paths(app, root)
         await pilot.wait_for_scheduled_animations()
         path = Path(app.save_screenshot(filename=f"{name}.svg", path=str(out)))
+        (root / ".release").write_text("")  # let a running command end
         await app.agent.close()
     return path
+
+
+def shown_paths(app, root: Path) -> None:
+    """Notices name the repository by ``SHOWN_ROOT``, not by its temporary folder."""
+    from rich.text import Text
+
+    from codeagent.tui.widgets.chat import NoticeLine
+
+    for notice in app.query(NoticeLine):
+        text = str(notice.render())
+        if str(root) in text:
+            notice.update(Text(text.replace(str(root), SHOWN_ROOT)))
 
 
 def to_png(svg: Path) -> Path | None:
