@@ -207,3 +207,20 @@ async def test_assistant_messages_carry_phase(make_server):
     assert third["output"][0]["phase"] == "commentary"
     message = ResponseOutputMessage.model_validate(second["output"][0])  # the SDK's own type
     assert message.phase == "final_answer"
+
+
+@pytest.mark.parametrize("base", ["/v1/codex", "/codex"])
+async def test_codex_style_paths_serve_websocket_and_http(responses_server, base):
+    import websockets
+
+    root = responses_server.base_url.removesuffix("/v1")
+    ws_url = root.replace("http", "ws", 1) + f"{base}/responses"
+    async with websockets.connect(ws_url) as ws:
+        assert text_of(completed(await turn(ws, input="via codex"))) == "You said: via codex"
+    r = httpx.post(root + f"{base}/responses", json={"model": MODEL, "input": "over http"})
+    assert r.status_code == 200 and r.json()["status"] == "completed"
+    body = {"model": MODEL, "input": [{"role": "user", "content": "keep"}]}
+    r = httpx.post(root + f"{base}/responses/compact", json=body)
+    assert r.status_code == 200 and r.json()["output"][-1]["type"] == "compaction"
+    r = httpx.post(root + f"{base}/responses", json={"model": "gpt-nope", "input": "x"})
+    assert r.status_code == 404  # as strict there as on /v1/responses
