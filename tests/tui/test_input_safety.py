@@ -204,3 +204,20 @@ async def test_a_paste_while_an_approval_has_focus_goes_to_the_prompt(make_app, 
         await pilot.pause()
         assert app.prompt.has_focus and app.prompt.text == "yes, any name and no tests"
         assert hook.decisions == [] and (repo / "greet.py").read_text() == GREET
+
+
+async def test_the_click_that_moves_to_an_approval_only_focuses_it(make_app) -> None:
+    """A click on a hunk header of a waiting patch moves focus there and toggles nothing; the
+    next click on it does toggle."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await start_turn_and_type(pilot, app, "patch it", "")
+        await until(pilot, lambda: panel(app) is not None and panel(app).diff_view.prepared, "diff")
+        view = panel(app).diff_view
+        header = next(y for y in range(20) if "@@" in "".join(s.text for s in view.render_line(y)))
+        await pilot.click(view, offset=(6, header))
+        await pilot.pause()
+        assert view.has_focus and view.all_selected
+        await pilot.click(view, offset=(6, header))
+        await pilot.pause()
+        assert not view.all_selected

@@ -312,8 +312,17 @@ class DiffView(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.HunkToggled(self, ref.path, ref.index_in_file, selected))
 
+    def focus_on_click(self) -> bool:
+        # Called on mouse-down, before focus moves here: remember that this click only focuses
+        # (a click that brings focus to a waiting approval must not also toggle a hunk).
+        self._focusing_click = not self.has_focus
+        return True
+
     def on_click(self, event: events.Click) -> None:
         """A click makes its hunk current; a click on a hunk header also toggles it."""
+        if getattr(self, "_focusing_click", False):
+            self._focusing_click = False
+            return
         offset = event.get_content_offset(self)
         if offset is None or self._layout is None:
             return
