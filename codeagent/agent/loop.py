@@ -136,6 +136,8 @@ class Agent:
         store = SessionStore()
         session = store.latest(root) if session_id == "last" else store.load(session_id)
         agent = cls(settings, root, approver, session=session)
+        catalog_entry = agent.settings.catalog().get(agent.conversation.model)
+        agent.usage = UsageTotals.from_transcript(agent.transcript, catalog_entry)
         state = session.last_state()
         if state and "conversation" in state:
             current = agent.conversation

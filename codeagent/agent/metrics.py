@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from codeagent.agent.events import TurnMetrics
 from codeagent.responses.catalog import ModelInfo
@@ -89,6 +90,29 @@ class UsageTotals:
         """A user turn ended (completed, interrupted or failed) with ``metrics``."""
         self.turns += 1
         self.last_turn = metrics
+
+    @classmethod
+    def from_transcript(
+        cls, transcript: list[dict[str, Any]], model: ModelInfo | None
+    ) -> UsageTotals:
+        """The totals of a resumed session, from its recorded ``model_call`` and turn-end
+        events. The transcript does not say which model made each call, so every call is
+        priced as ``model`` (the session's model now)."""
+        from codeagent.agent.events import ModelCallCompleted, TurnCompleted, event_from_dict
+
+        totals = cls()
+        for data in transcript:
+            kind = data.get("kind")
+            if kind not in ("model_call", "turn_completed", "turn_interrupted"):
+                continue
+            event = event_from_dict(data)
+            if isinstance(event, ModelCallCompleted):
+                totals.add(event.metrics, model)
+            elif isinstance(event, TurnCompleted):
+                totals.finish_turn(event.metrics)
+            elif event is not None:  # interrupted: counted, its times are not recorded
+                totals.turns += 1
+        return totals
 
 
 __all__ = ["UsageTotals", "sum_metrics"]

@@ -108,14 +108,25 @@ def build_app(settings, root: Path, *, session_id: str | None = None, banner: st
     return CodeAgentApp(agent, approver, settings=settings, root=root, banner=banner)
 
 
-def goodbye_text(app) -> str:
+def goodbye_text(app, *, demo: bool = False) -> str:
     """What the terminal shows after the app closed: how to come back to this session."""
     session_id = app.agent.status().session_id
+    if demo:  # its repository copy and server are gone: the session cannot be continued
+        return (
+            f"Demo session {session_id} ended; its copy of the sample repository is removed. "
+            "In your own repository, `codeagent resume` continues the last session."
+        )
     return f"Session {session_id} saved. To continue it:  codeagent resume {session_id}"
 
 
 def run_app(
-    settings, root: Path, *, session_id: str | None = None, banner: str = "", **run_options
+    settings,
+    root: Path,
+    *,
+    session_id: str | None = None,
+    banner: str = "",
+    demo: bool = False,
+    **run_options,
 ) -> int:
     """Run the app until the user quits, then print the resume hint; the exit code.
 
@@ -130,7 +141,7 @@ def run_app(
         print(f"codeagent: {error}", file=sys.stderr)
         return 2
     code = app.run(**run_options) or 0
-    print(goodbye_text(app))
+    print(goodbye_text(app, demo=demo))
     return code
 
 
@@ -166,4 +177,4 @@ def _run_demo(args: argparse.Namespace) -> int:
             f"Demo: a copy of the sample repository is in {root}; the model is a scripted local "
             "server. Try: fix the failing fizz_buzz test"
         )
-        return run_app(settings, root, banner=banner)
+        return run_app(settings, root, banner=banner, demo=True)

@@ -69,15 +69,15 @@ def settings_for(repo: Path, server, **overrides):
     return load_settings(repo, values)
 
 
-async def one_turn_session(make_app, text: str = "hello there") -> str:
-    """Run one turn in a first app and quit; returns the session id."""
+async def one_turn_session(make_app, text: str = "hello there"):
+    """Run one turn in a first app and quit; returns the session's last ``AgentStatus``."""
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, app, text)
         await finish(pilot, app)
-        session_id = app.agent.status().session_id
+        status = app.agent.status()
         await pilot.press("ctrl+q")
-    return session_id
+    return status
 
 
 # --- resume -----------------------------------------------------------------------------------
@@ -88,7 +88,8 @@ async def test_codeagent_resume_opens_with_the_transcript(make_app, repo, server
     """``codeagent resume`` (the latest session) and ``codeagent resume ID`` show what was said."""
     from codeagent.tui.launch import build_app
 
-    session_id = await one_turn_session(make_app)
+    first = await one_turn_session(make_app)
+    session_id = first.session_id
     settings = settings_for(repo, server)
     app = build_app(settings, repo, session_id="last" if which == "latest" else session_id)
     async with app.run_test(size=SIZE) as pilot:
@@ -96,12 +97,16 @@ async def test_codeagent_resume_opens_with_the_transcript(make_app, repo, server
         assert [str(m.render()) for m in app.query(UserMessage)] == ["hello there"]
         assert [a.text for a in app.query(AssistantMessage)] == [ANSWER]
         assert any(f"Resumed session {session_id}" in n for n in notices(app))
+        # the session's figures come back with it
+        status = app.agent.status()
+        assert (status.turns, status.output_tokens) == (1, first.output_tokens)
+        assert f"{first.cost:.4f}" in status_text(app)
         await send(pilot, app, "/earlier")
         await until(pilot, lambda: "shown already" in notices(app)[-1], "earlier answered")
 
 
 async def test_slash_resume_shows_the_transcript_like_codeagent_resume(make_app) -> None:
-    session_id = await one_turn_session(make_app)
+    session_id = (await one_turn_session(make_app)).session_id
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, app, f"/resume {session_id}")
