@@ -266,3 +266,47 @@ async def test_a_lost_connection_says_what_failed_and_where(make_app, server) ->
         error = notices(app, "error")[-1]
         assert "[ConnectionClosed]" not in error and "Connection" not in error.split()[0]
         assert server.base_url in error and "check" in error.lower()
+
+
+async def test_after_a_websocket_refusal_the_live_status_says_http_fallback(make_app, server):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        server.faults.reject_websocket(426)
+        await send(pilot, app, "slow please")
+        await until(pilot, lambda: "streaming" in status_text(app), "streaming over HTTP")
+        assert "HTTP fallback" in status_text(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: not app.turn_running, "interrupted")
+
+
+def test_activity_follows_the_agents_events() -> None:
+    """What the status line says for each stage of a turn, reconnects and fallbacks included."""
+    from codeagent.agent import events as ev
+    from codeagent.agent.metrics import UsageTotals
+    from codeagent.agent.status import Activity
+
+    activity, usage = Activity(clock=lambda: 5.0), UsageTotals()
+    seen = []
+    for event in [
+        ev.TurnStarted("hi"),
+        ev.ReasoningDelta("r1", "hm"),
+        ev.TextDelta("m1", "a"),
+        ev.Notice("reconnect", "The connection dropped; reconnecting."),
+        ev.Notice("fallback", "WebSocket refused; using HTTP."),
+        ev.ToolCallProposed("c1", "shell", "make test"),
+        ev.ToolOutput("c1", "shell", "ok"),
+        ev.TurnCompleted(ev.TurnMetrics(total_time=2.0)),
+    ]:
+        activity.observe(event, usage)
+        seen.append(activity.label)
+    assert seen == [
+        "waiting for the model",
+        "thinking",
+        "streaming",
+        "reconnecting",
+        "HTTP fallback: waiting for the model",
+        "running make test",
+        "waiting for the model",
+        "",
+    ]
+    assert usage.turns == 1 and activity.turn_started is None
