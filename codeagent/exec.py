@@ -31,6 +31,7 @@ from codeagent.agent.events import (
     AgentEvent,
     Notice,
     PlanUpdated,
+    StreamRestarted,
     TextDelta,
     TextDone,
     ToolCallProposed,
@@ -134,6 +135,10 @@ class Printer:
             return
         if isinstance(event, TurnCompleted) and not self.live:
             self._write(event.final_text)
+            if not self._at_line_start:
+                self._write("\n")
+        elif isinstance(event, StreamRestarted) and self.live:
+            # The call starts over: its replay goes on a fresh line, not glued to the partial.
             if not self._at_line_start:
                 self._write("\n")
         elif isinstance(event, TextDelta):
