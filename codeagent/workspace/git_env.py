@@ -150,17 +150,24 @@ def run_git(
 
 def filter_drivers(cwd: Path, env: Mapping[str, str] | None = None) -> list[str]:
     """Names of the filter drivers git's config defines (every scope git reads, includes too)."""
+    return _filter_config(cwd, env)[0]
+
+
+def _filter_config(cwd: Path, env: Mapping[str, str] | None) -> tuple[list[str], bool]:
+    """(filter driver names, whether the config includes other files)."""
     only = {k: v for k, v in (env or {}).items() if k in ("GIT_DIR", "GIT_WORK_TREE")}
     result = run_git(
-        cwd, "config", "-z", "--name-only", "--get-regexp", r"^filter\.", env=only,
+        cwd, "config", "-z", "--name-only", "--get-regexp", r"^(filter\.|include)", env=only,
         check=False, drivers=(),
     )  # fmt: skip
     names = set()
+    includes = False
     for key in result.stdout.decode("utf-8", "surrogateescape").split("\0"):
-        # filter.<name>.<key>; the name itself may contain dots
-        if key.count(".") >= 2:
+        if key.startswith("include"):
+            includes = True
+        elif key.count(".") >= 2:  # filter.<name>.<key>; the name itself may contain dots
             names.add(key[len("filter.") : key.rindex(".")])
-    return sorted(names)
+    return sorted(names), includes
 
 
 class GitRunner:
@@ -197,7 +204,11 @@ class GitRunner:
         """Filter drivers to neutralise (re-read whenever a config file changes)."""
         stamp = self._config_stamp()
         if self._drivers is None or self._drivers[0] != stamp:
-            self._drivers = (stamp, filter_drivers(self.root, self._base))
+            names, includes = _filter_config(self.root, self._base)
+            if includes:
+                # An included file (perhaps one in the working tree) is not in the stamp.
+                return names
+            self._drivers = (stamp, names)
         return self._drivers[1]
 
     def run(

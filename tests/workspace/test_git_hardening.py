@@ -141,3 +141,32 @@ def test_git_sees_only_allow_listed_variables(monkeypatch: pytest.MonkeyPatch) -
     assert env["PATH"] == os.environ["PATH"] and env["LC_ALL"] == "C"
     with pytest.raises(ValueError):
         git_environment({"GIT_EXTERNAL_DIFF": "/bin/evil"})
+
+
+def test_a_filter_added_later_through_an_included_config_file_is_switched_off_too(
+    tmp_path: Path,
+) -> None:
+    root, marks = tmp_path / "repo", tmp_path / "marks"
+    root.mkdir()
+    marks.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "project.gitconfig").write_text("")
+    git(root, "config", "include.path", "../project.gitconfig")  # a file in the working tree
+    (root / "a.txt").write_text("alpha\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    ws = GitWorkspace.open(root, "inc")
+    ws.before_write("t1")  # codeagent has read the config once already
+    # A command of the turn defines a filter in the included file and selects it.
+    evil = tmp_path / "late.sh"
+    evil.write_text(f"#!/bin/sh\ntouch {marks}/ran\ncat\n")
+    evil.chmod(0o755)
+    (root / "project.gitconfig").write_text(f'[filter "late"]\n\tclean = {evil}\n')
+    (root / ".gitattributes").write_text("* filter=late\n")
+    (root / "a.txt").write_text("changed\n")
+    record = ws.after_turn("t1")
+    assert record is not None and "a.txt" in record.files
+    assert ws.undo().ok
+    assert (root / "a.txt").read_text() == "alpha\n"
+    ws.close()
+    assert list(marks.iterdir()) == []
