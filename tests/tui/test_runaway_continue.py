@@ -25,7 +25,8 @@ async def test_a_stopped_runaway_turn_can_be_continued_with_a_message(make_app, 
         await pilot.press("enter")
 
         def errors() -> list[str]:
-            return [str(n.render()) for n in app.query(NoticeLine) if n.has_class("error")]
+            notices = [str(n.render()) for n in app.query(NoticeLine) if n.has_class("error")]
+            return [n for n in notices if "Stopped this turn" in n]
 
         await until(pilot, errors, "the stop is reported")
         await until(pilot, lambda: not app.turn_running, "the turn ended")
