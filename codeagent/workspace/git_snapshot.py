@@ -308,20 +308,22 @@ def _find_walk(root: Path, prune: set[str]) -> _FindWalk | None:
     walk = _FindWalk()
     parents: set[str] = {p.rpartition("/")[0] for p in prune}
     types: dict[str, str] = {}
-    for record in result.stdout.split(b"\0"):
+    perms, regular = walk.perms, walk.regular
+    for record in result.stdout.decode("utf-8", "surrogateescape").split("\0"):
         if not record:
             continue
-        kind, _, rest = os.fsdecode(record).partition(" ")
+        kind = record[0]
         if kind == "g":
-            if "/" in rest:
-                walk.repos.append(rest.rpartition("/")[0])
+            if "/" in record:
+                walk.repos.append(record[2:].rpartition("/")[0])
             continue
-        perm, _, path = rest.partition(" ")
+        space = record.index(" ", 2)
+        path = record[space + 1 :]
         types[path] = kind
         parents.add(path.rpartition("/")[0])
         if kind == "f":
-            walk.perms[path] = int(perm, 8)
-            walk.regular.append(path)
+            perms[path] = int(record[2:space], 8)
+            regular.append(path)
             if path.endswith(".gitattributes") and path.rpartition("/")[2] == ".gitattributes":
                 walk.attributes = True
     if walk.repos:
