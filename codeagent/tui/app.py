@@ -117,19 +117,22 @@ class CodeAgentApp(App[int]):
             self.show_notice(notice.category, notice.text)
 
     def _register_themes(self) -> None:
-        try:
-            from codeagent.tui.themes import load_themes
+        from codeagent.tui.themes import ThemeError, load_themes, user_themes_dir
 
-            for theme in load_themes():
-                self.register_theme(theme)
-                self.own_themes.append(theme.name)
-        except Exception as error:  # a broken theme file must not stop the app
-            self.notify(f"Could not load themes: {error}", severity="warning")
+        try:
+            themes = load_themes(user_themes_dir())
+        except ThemeError as error:  # each bad file is named; every good theme still loads
+            themes = error.themes
+            self.show_error(str(error))
+        for theme in themes:
+            self.register_theme(theme)
+            self.own_themes.append(theme.name)
         wanted = getattr(self.settings, "theme", "dark")
         if wanted in self.available_themes:
             self.theme = wanted
         else:
-            self.show_error(f"Theme '{wanted}' not found; using {self.theme}.")
+            names = ", ".join(self.own_themes or sorted(self.available_themes))
+            self.show_error(f"Theme '{wanted}' not found; using {self.theme}. Available: {names}.")
 
     @work(thread=True, exclusive=True, group="files", exit_on_error=False)
     def load_files(self) -> None:

@@ -40,6 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
             help="try codeagent on a copy of a sample repository with a scripted local model",
         )
     parser.add_argument("--cwd", type=Path, default=None, help="repository to work in")
+    parser.add_argument("--theme", help="colour theme (see /theme)")
     try:
         from codeagent.config import add_arguments
     except ImportError:  # config not installed in this build: the TUI still starts with defaults

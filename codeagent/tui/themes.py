@@ -1,10 +1,12 @@
 """Themes as data: one TOML file per theme, validated and turned into Textual ``Theme`` objects.
 
-Bundled themes live in ``codeagent/themes/*.toml``; users may add or override themes with files
-in another folder. Each file maps to the fields of ``textual.theme.Theme`` plus ``syntax_style``,
-the pygments style the diff view uses for code under that theme. A bad file never takes the app
-down: ``load_themes`` loads every good file and raises one ``ThemeError`` that names each bad
-file and what is wrong with it, carrying the good themes so the caller can go on with them.
+Bundled themes live in the repository's top-level ``themes/*.toml``, which installs as the
+package data ``codeagent/themes/`` (see setup.py); users add or override themes with files in
+``<config dir>/themes/``. Each file maps to the fields of ``textual.theme.Theme`` plus
+``syntax_style``, the pygments style the diff view uses for code under that theme. A bad file
+never takes the app down: ``load_themes`` loads every good file and raises one ``ThemeError``
+that names each bad file and what is wrong with it, carrying the good themes so the caller can
+go on with them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,26 @@ from pygments.util import ClassNotFound
 from textual.color import Color, ColorParseError
 from textual.theme import BUILTIN_THEMES, Theme
 
-THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
+
+def bundled_themes_dir() -> Path:
+    """The folder of the bundled theme files.
+
+    An installed wheel has them in ``codeagent/themes/``; a source checkout (and so an editable
+    install) has them in the repository's top-level ``themes/``, next to ``codeagent/``.
+    """
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "themes"
+    return installed if installed.is_dir() else package.parent / "themes"
+
+
+def user_themes_dir() -> Path:
+    """The user's own theme files: ``themes/`` in the config directory (it need not exist)."""
+    from codeagent.config import user_config_path
+
+    return user_config_path().parent / "themes"
+
+
+THEMES_DIR = bundled_themes_dir()
 DEFAULT_THEME = "dark"
 DARK_SYNTAX_FALLBACK = "one-dark"
 LIGHT_SYNTAX_FALLBACK = "xcode"
