@@ -293,7 +293,10 @@ class GitWorkspace:
         """``base`` with ``entries`` put in; ``candidate`` when it already is exactly that
         (usual: no one else changed anything), which spares building a tree of the whole repo."""
         if candidate:
-            diff = {c.path: c.new for c in self._plumbing.diff_trees(base, candidate)}
+            same = candidate == base
+            diff = (
+                {} if same else {c.path: c.new for c in self._plumbing.diff_trees(base, candidate)}
+            )
             if set(diff) <= set(entries) and all(diff[p] == entries[p] for p in diff):
                 rest = [p for p in entries if p not in diff]
                 known = self._plumbing.tree_entries(base, rest) if rest else {}
