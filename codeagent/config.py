@@ -37,6 +37,7 @@ from pydantic_settings import (
 
 from codeagent import trust
 from codeagent.agent.approvals import Policy
+from codeagent.agent.mcp.server_config import McpServerConfig, check_server_names
 from codeagent.repo_config import RepoConfig, split_repo_config
 from codeagent.responses.catalog import (
     DEFAULT_MODEL,
@@ -104,6 +105,13 @@ class Settings(BaseSettings):
     function_tools: bool = False
     #: The user's own instructions file, added after the base prompt and AGENTS.md files.
     instructions_file: Path | None = None
+    #: ``[mcp_servers.NAME]`` tables: MCP servers whose tools the model may call.
+    mcp_servers: dict[str, McpServerConfig] = Field(default_factory=dict)
+
+    @field_validator("mcp_servers")
+    @classmethod
+    def _check_mcp_servers(cls, value: dict[str, McpServerConfig]) -> dict[str, McpServerConfig]:
+        return check_server_names(value)
 
     @field_validator("base_url")
     @classmethod

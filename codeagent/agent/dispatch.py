@@ -22,6 +22,8 @@ from codeagent.agent.events import (
     ToolCallProposed,
     ToolOutput,
 )
+from codeagent.agent.mcp.calls import run_mcp_call
+from codeagent.agent.mcp.manager import McpManager
 from codeagent.agent.policy import ApprovalRules
 from codeagent.agent.tool_calls import ToolCall, output_item
 from codeagent.agent.tools.patch import (
@@ -70,7 +72,9 @@ class ToolRunner:
         workspace: Checkpoints,
         sandbox: Any,
         emit: Callable[[AgentEvent], None],
+        mcp: McpManager | None = None,
     ):
+        self.mcp = mcp
         self.root = root
         self.rules = rules
         self.approver = approver
@@ -89,6 +93,12 @@ class ToolRunner:
             return await self._shell(call, turn_id)
         if call.tool == "update_plan":
             return self._plan(call)
+        if self.mcp is not None and self.mcp.owns(call.tool):
+            text, success, rejected = await run_mcp_call(
+                call, self.mcp, self.rules, self._ask, self.emit
+            )
+            event = ToolOutput(call.call_id, call.tool, text, success, rejected=rejected)
+            return ToolResult(output_item(call, text, success=success), event)
         self.emit(ToolCallProposed(call.call_id, call.tool, call.describe(), call.arguments))
         return self._fail(
             call, f"unknown tool {call.tool!r}; the tools are apply_patch, shell and update_plan"

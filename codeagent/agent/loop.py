@@ -44,6 +44,7 @@ from codeagent.agent.events import (
 )
 from codeagent.agent.failures import error_event, not_run_note
 from codeagent.agent.instructions import build_instructions
+from codeagent.agent.mcp.manager import McpManager, McpServerStatus
 from codeagent.agent.metrics import UsageTotals, sum_metrics
 from codeagent.agent.policy import ApprovalRules, SessionGrants
 from codeagent.agent.runaway import TurnGuard
@@ -111,6 +112,9 @@ class Agent:
         )
         #: what the agent does now, for live status (it also opens and closes turns in usage)
         self.activity = Activity()
+        #: MCP servers: started in the background (the TUI starts them after the first paint)
+        self.mcp = McpManager(settings.mcp_servers)
+        self.mcp.start_soon()
         self.runner = ToolRunner(
             self.root,
             rules=self.rules,
@@ -118,6 +122,7 @@ class Agent:
             workspace=self.workspace,
             sandbox=self.sandbox,
             emit=self._emit,
+            mcp=self.mcp,
         )
         self.usage = UsageTotals()
         self.last_metrics = None
@@ -226,6 +231,7 @@ class Agent:
         guard = TurnGuard(self.settings.max_model_calls_per_turn)
         while True:
             guard.before_model_call()
+            await self.mcp.prepare(self.conversation, self._emit)  # their tools, their failures
             calls.append(await self._model_call())
             pending = tool_calls_in(self.conversation.last_output)
             if not pending:
@@ -381,11 +387,16 @@ class Agent:
         """Model, policy, connection, session and usage, for status bars and ``/status``."""
         return status_of(self)
 
+    def mcp_status(self) -> list[McpServerStatus]:
+        """Each configured MCP server with its state and tools, for ``/mcp``."""
+        return self.mcp.status()
+
     async def close(self) -> None:
         """Stop any running turn and close the connection."""
         if self._task is not None and self.busy:
             self.interrupt()
             await asyncio.gather(self._task, return_exceptions=True)
+        await self.mcp.close()
         await self.model_check.close()
         await self.transport.close()
         close = getattr(self.workspace, "close", None)

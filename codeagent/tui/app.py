@@ -111,6 +111,8 @@ class CodeAgentApp(App[int]):
             self.run_worker(self._show_resumed(), group="resume")
         if hasattr(self.agent, "model_check"):  # GET /models in the background, after paint
             self.call_after_refresh(self.agent.model_check.start)
+        if hasattr(self.agent, "mcp"):  # MCP servers start in the background, after paint
+            self.call_after_refresh(self.agent.mcp.start)
         notices = getattr(self.agent, "startup_notices", [])  # e.g. a patch a crash interrupted
         while notices:
             notice = notices.pop(0)

@@ -342,6 +342,13 @@ async def _stats(ctx: CommandContext, args: list[str]) -> None:
     )
 
 
+@command("mcp", "MCP servers: their state and tools")
+async def _mcp(ctx: CommandContext, args: list[str]) -> None:
+    from codeagent.agent.mcp.manager import describe_status
+
+    ctx.say(describe_status(ctx.agent.mcp_status()))
+
+
 @command("theme", "list themes, or switch", usage="[NAME]", max_args=1)
 async def _theme(ctx: CommandContext, args: list[str]) -> None:
     current, names = ctx.themes()

@@ -12,6 +12,8 @@ EXPECTED = {
 }  # fmt: skip
 #: added beyond the issue's list: loads older blocks of a resumed session (keyboard for the click)
 EXTRA = {"earlier"}
+#: issue 14: MCP servers with their state and tools
+EXTRA |= {"mcp"}
 
 
 def test_every_command_of_the_issue_is_registered() -> None:
