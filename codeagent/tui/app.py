@@ -23,6 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
+from codeagent.custom_commands import CustomCommands, load_custom_commands, user_commands_dir
 from codeagent.tui import commands
 from codeagent.tui.approver import TuiApprover
 from codeagent.tui.coalesce import DeltaCoalescer
@@ -85,6 +86,7 @@ class CodeAgentApp(App[int]):
         self.status_bar.source = lambda: self.agent.status()  # the agent may be replaced
         self.side = Vertical(id="side")
         self.own_themes: list[str] = []
+        self.custom_commands = CustomCommands()  # loaded on mount (codeagent.custom_commands)
 
     # --- layout and start-up ------------------------------------------------------------------
 
@@ -99,6 +101,7 @@ class CodeAgentApp(App[int]):
 
     def on_mount(self) -> None:
         self._register_themes()
+        self._load_custom_commands()
         self.approver.attach(self)
         self.side.display = False
         self.prompt.focus()
@@ -135,6 +138,16 @@ class CodeAgentApp(App[int]):
         else:
             names = ", ".join(self.own_themes or sorted(self.available_themes))
             self.show_error(f"Theme '{wanted}' not found; using {self.theme}. Available: {names}.")
+
+    def _load_custom_commands(self) -> None:
+        """Offer the prompt files of the repository and the user as slash commands."""
+        found = load_custom_commands(self.root, user_commands_dir(), commands.REGISTRY)
+        self.custom_commands = found
+        self.prompt.commands = [*commands.REGISTRY.values(), *found.entries()]
+        if found.errors:
+            self.show_error("Could not load custom command(s):\n" + "\n".join(found.errors))
+        if found.hidden:
+            self.show_info("Custom command(s) not offered:\n" + "\n".join(found.hidden))
 
     @work(thread=True, exclusive=True, group="files", exit_on_error=False)
     def load_files(self) -> None:
@@ -210,8 +223,11 @@ class CodeAgentApp(App[int]):
     async def on_prompt_submitted(self, message: PromptArea.Submitted) -> None:
         text = message.text
         if text.startswith("/"):
-            await commands.run_command(self.commands, text)
-            return
+            prompt = self.custom_commands.expand_invocation(text)
+            if prompt is None:
+                await commands.run_command(self.commands, text)
+                return
+            text = prompt  # a custom command is a message to the model, queued like one
         if self.turn_running:
             self.queue.append(text)
             self.status_bar.queued = len(self.queue)

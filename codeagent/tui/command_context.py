@@ -94,6 +94,9 @@ class AppCommandContext:
         app = self._app
         return app.theme, app.own_themes or sorted(app.available_themes)
 
+    def custom_commands(self) -> list[Any]:
+        return self._app.custom_commands.entries()
+
     def set_theme(self, name: str) -> bool:
         if name not in self._app.available_themes:
             return False

@@ -73,6 +73,9 @@ class CommandContext(Protocol):
     def set_theme(self, name: str) -> bool:
         """Switch theme; False if ``name`` is unknown."""
 
+    def custom_commands(self) -> list[Any]:
+        """The prompt-file commands on offer (``codeagent.custom_commands.CustomCommand``)."""
+
     async def quit(self) -> None:
         """Leave codeagent."""
 
@@ -164,6 +167,10 @@ async def run_command(ctx: CommandContext, text: str) -> None:
 async def _help(ctx: CommandContext, args: list[str]) -> None:
     lines = ["**Commands**", ""]
     lines += [f"- `{cmd.signature}` — {cmd.help}" for cmd in REGISTRY.values()]
+    custom = ctx.custom_commands()
+    if custom:  # prompt files (codeagent.custom_commands); a built-in of the same name wins
+        lines += ["", "**Your commands** (prompt files sent to the model as your message)", ""]
+        lines += [f"- `{cmd.signature}` — {cmd.help}" for cmd in custom]
     lines += [
         "",
         "**Keys**: Enter sends (queued while a turn runs), Shift+Enter or Ctrl+J adds a line, "
