@@ -101,3 +101,51 @@ async def test_a_missing_program_is_named(make_server, settings_for, repo: Path)
     assert "MCP server ghost is not available" in notice.text
     assert "/nonexistent/mcp-ghost-server" in notice.text
     assert "Traceback" not in notice.text
+
+
+#: A real MCP server whose ``slow`` tool outlasts any sensible timeout; ``quick`` answers.
+SLOW = '''
+import time
+from mcp.server.mcpserver import MCPServer
+
+server = MCPServer("slow")
+
+@server.tool()
+def slow() -> str:
+    """Take far too long."""
+    time.sleep(60)
+    return "finally"
+
+@server.tool()
+def quick() -> str:
+    """Answer at once."""
+    return "quick answer"
+
+server.run()
+'''
+
+
+async def test_a_call_past_its_timeout_is_stopped_and_the_model_told(
+    make_server, settings_for, repo: Path, tmp_path: Path
+) -> None:
+    slow = tmp_path / "slow.py"
+    slow.write_text(SLOW)
+    server = make_server(
+        Script([Episode([
+            Step([function_call("mcp__slow__slow", {})]),
+            Step([function_call("mcp__slow__quick", {})]),
+        ])])  # fmt: skip
+    )
+    settings = settings_for(
+        server,
+        mcp_servers={"slow": {"command": sys.executable, "args": [str(slow)],
+                              "approval": "allow", "timeout": 1}},  # fmt: skip
+    )
+    agent = Agent(settings, repo, ListApprover())
+    events = await collect(agent.submit("go"))
+    await agent.close()
+    assert isinstance(events[-1], TurnCompleted)
+    timed_out, quick = [o["output"] for o in sent_outputs(server)
+                        if o["type"] == "function_call_output"]  # fmt: skip
+    assert timed_out == "mcp__slow__slow timed out after 1 s (it may still be running)"
+    assert quick == "quick answer"  # the server is still usable after the timeout
