@@ -14,8 +14,11 @@ from codeagent.agent.loop import Agent
 from codeagent.agent.mcp.manager import describe_status
 from codeagent.server.script import Episode, Script, Step, function_call, text
 
-TIME = {"command": sys.executable, "args": ["-m", "mcp_server_time", "--local-timezone", "UTC"],
-        "approval": "allow"}  # fmt: skip
+TIME = {
+    "command": sys.executable,
+    "args": ["-m", "mcp_server_time", "--local-timezone", "UTC"],
+    "approval": "allow",
+}
 
 #: A real MCP server (the SDK's MCPServer over stdio) whose one tool kills its process.
 CRASHY = '''
@@ -43,14 +46,19 @@ async def test_failed_and_dying_servers_are_reported_once_and_the_session_goes_o
     crashy = tmp_path / "crashy.py"
     crashy.write_text(CRASHY)
     server = make_server(
-        Script([
-            Episode([
-                Step([function_call("mcp__crashy__crash", {})]),
-                Step([function_call("mcp__time__get_current_time", {"timezone": "UTC"})]),
-                Step([text("It is late.")]),
-            ], match="time"),
-            Episode([Step([text("Still here.")])], match="again"),
-        ])  # fmt: skip
+        Script(
+            [
+                Episode(
+                    [
+                        Step([function_call("mcp__crashy__crash", {})]),
+                        Step([function_call("mcp__time__get_current_time", {"timezone": "UTC"})]),
+                        Step([text("It is late.")]),
+                    ],
+                    match="time",
+                ),
+                Episode([Step([text("Still here.")])], match="again"),
+            ]
+        )
     )
     settings = settings_for(
         server,
@@ -75,8 +83,9 @@ async def test_failed_and_dying_servers_are_reported_once_and_the_session_goes_o
     assert "broken: no API token configured" in broken  # its stderr tail
     assert dead.startswith("MCP server crashy is not available: it stopped answering")
     assert "crashy: out of memory, giving up" in dead
-    crash_out, time_out = [o["output"] for o in sent_outputs(server)
-                           if o["type"] == "function_call_output"][:2]  # fmt: skip
+    crash_out, time_out = [
+        o["output"] for o in sent_outputs(server) if o["type"] == "function_call_output"
+    ][:2]
     assert crash_out == "The MCP server crashy stopped; mcp__crashy__crash did not complete"
     assert json.loads(time_out)["timezone"] == "UTC"
     # the dead server's tools leave the requests after it died; the others stay
@@ -131,21 +140,34 @@ async def test_a_call_past_its_timeout_is_stopped_and_the_model_told(
     slow = tmp_path / "slow.py"
     slow.write_text(SLOW)
     server = make_server(
-        Script([Episode([
-            Step([function_call("mcp__slow__slow", {})]),
-            Step([function_call("mcp__slow__quick", {})]),
-        ])])  # fmt: skip
+        Script(
+            [
+                Episode(
+                    [
+                        Step([function_call("mcp__slow__slow", {})]),
+                        Step([function_call("mcp__slow__quick", {})]),
+                    ]
+                )
+            ]
+        )
     )
     settings = settings_for(
         server,
-        mcp_servers={"slow": {"command": sys.executable, "args": [str(slow)],
-                              "approval": "allow", "timeout": 1}},  # fmt: skip
+        mcp_servers={
+            "slow": {
+                "command": sys.executable,
+                "args": [str(slow)],
+                "approval": "allow",
+                "timeout": 1,
+            }
+        },
     )
     agent = Agent(settings, repo, ListApprover())
     events = await collect(agent.submit("go"))
     await agent.close()
     assert isinstance(events[-1], TurnCompleted)
-    timed_out, quick = [o["output"] for o in sent_outputs(server)
-                        if o["type"] == "function_call_output"]  # fmt: skip
+    timed_out, quick = [
+        o["output"] for o in sent_outputs(server) if o["type"] == "function_call_output"
+    ]
     assert timed_out == "mcp__slow__slow timed out after 1 s (it may still be running)"
     assert quick == "quick answer"  # the server is still usable after the timeout

@@ -11,7 +11,7 @@ from pathlib import Path
 from mcp_support import ListApprover, collect, request_payloads, sent_outputs
 
 from codeagent.agent.approvals import Decision
-from codeagent.agent.events import Notice, ToolCallProposed, ToolOutput, TurnCompleted
+from codeagent.agent.events import ToolCallProposed, ToolOutput, TurnCompleted
 from codeagent.agent.loop import Agent
 from codeagent.agent.mcp.manager import describe_status
 from codeagent.server.script import Episode, Script, Step, function_call
@@ -85,10 +85,12 @@ async def test_ask_rejected_reaches_the_model_and_allow_runs(
 ) -> None:
     server = make_server(
         script(
-            function_call("mcp__time__convert_time", {
-                "source_timezone": "UTC", "time": "12:00", "target_timezone": "Asia/Tokyo"}),
+            function_call(
+                "mcp__time__convert_time",
+                {"source_timezone": "UTC", "time": "12:00", "target_timezone": "Asia/Tokyo"},
+            ),
             function_call("mcp__time__get_current_time", {"timezone": "UTC"}),
-        )  # fmt: skip
+        )
     )
     settings = settings_for(
         server,

@@ -71,7 +71,7 @@ class McpConnection:
     async def _run(self) -> None:
         # A real file (the SDK hands it to the child as its stderr), kept past the transport so
         # a failure can quote it.
-        self._stderr = tempfile.TemporaryFile(mode="w+b")
+        self._stderr = tempfile.TemporaryFile(mode="w+b")  # noqa: SIM115 (closed in finally)
         try:
             sdk = await asyncio.to_thread(_load_sdk)
             async with contextlib.AsyncExitStack() as stack:
