@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     #: Tokens at which to compact; unset: 80% of the model's context window (from the catalog).
     compact_threshold: int | None = Field(default=None, gt=0)
     theme: str = "dark"
+    #: When an approval waits or a turn ends while the terminal is not focused: nothing, the
+    #: bell, or the bell and a desktop notification (OSC 9 / OSC 777; see codeagent.tui.notify).
+    notify: Literal["off", "bell", "desktop"] = "bell"
     base_url: str = Field(
         default="https://api.openai.com/v1",
         validation_alias=AliasChoices("base_url", "CODEAGENT_BASE_URL", "OPENAI_BASE_URL"),

@@ -29,6 +29,7 @@ from codeagent.tui.approver import TuiApprover
 from codeagent.tui.coalesce import DeltaCoalescer
 from codeagent.tui.command_context import AppCommandContext
 from codeagent.tui.messages import AgentEventReceived, ApprovalRequested, TurnFinished
+from codeagent.tui.notify import Notifier
 from codeagent.tui.welcome import welcome_text
 from codeagent.tui.widgets.chat import NoticeLine
 from codeagent.tui.widgets.completion import CompletionMenu
@@ -87,6 +88,7 @@ class CodeAgentApp(App[int]):
         self.side = Vertical(id="side")
         self.own_themes: list[str] = []
         self.custom_commands = CustomCommands()  # loaded on mount (codeagent.custom_commands)
+        self.notifier = Notifier(self, getattr(settings, "notify", "bell"))
 
     # --- layout and start-up ------------------------------------------------------------------
 
@@ -280,6 +282,8 @@ class CodeAgentApp(App[int]):
             text = self.queue.pop(0)
             self.status_bar.queued = len(self.queue)
             self.start_turn(text)
+        else:  # nothing follows: tell a user who looks at another window
+            self.notifier.turn_finished(message.error)
 
     @on(Worker.StateChanged)
     def on_worker_failed(self, event: Worker.StateChanged) -> None:
@@ -295,8 +299,8 @@ class CodeAgentApp(App[int]):
         """Show the request beside the chat *without* taking focus, and say that it waits."""
         from codeagent.tui.widgets.approval_panel import ApprovalPanel
 
-        self.bell()
         kind = "patch" if message.request.kind == "patch" else "command"
+        self.notifier.approval_waiting(f"{kind}: {message.request.title}")
         self.show_notice(
             "waiting",
             f"Approval waiting ({kind}: {message.request.title}). Press F2, Tab on an empty "

@@ -70,8 +70,7 @@ async def test_a_command_from_each_location_runs_with_its_arguments(make_app, re
         await send(pilot, app, "/explain don't skip the tests")
         await finish(pilot, app, turns=2)
         assert (
-            "# Explain the code\n\nExplain how this repository is laid out.\n\n"
-            "don't skip the tests"
+            "# Explain the code\n\nExplain how this repository is laid out.\n\ndon't skip the tests"
         ) in user_texts(server)
         assert not notices(app, "error")
 
