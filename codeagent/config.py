@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     #: When an approval waits or a turn ends while the terminal is not focused: nothing, the
     #: bell, or the bell and a desktop notification (OSC 9 / OSC 777; see codeagent.tui.notify).
     notify: Literal["off", "bell", "desktop"] = "bell"
+    #: ``[keymap]`` binding id -> keys, e.g. ``app.quit = "ctrl+x"`` (see codeagent.tui.keymap).
+    keymap: dict[str, str] = Field(default_factory=dict)
     base_url: str = Field(
         default="https://api.openai.com/v1",
         validation_alias=AliasChoices("base_url", "CODEAGENT_BASE_URL", "OPENAI_BASE_URL"),
@@ -124,6 +126,25 @@ class Settings(BaseSettings):
         if terminal_safe(value) != value or any(ch.isspace() for ch in value):
             raise ValueError("must not contain spaces or control characters")
         return value.rstrip("/")
+
+    @field_validator("keymap", mode="before")
+    @classmethod
+    def _flatten_keymap(cls, value: Any) -> Any:
+        # TOML reads `app.quit = "ctrl+x"` as {"app": {"quit": ...}}: the id is the dotted path
+        if not isinstance(value, dict):
+            return value
+        flat: dict[str, Any] = {}
+
+        def walk(prefix: str, table: dict) -> None:
+            for key, item in table.items():
+                name = f"{prefix}.{key}" if prefix else str(key)
+                if isinstance(item, dict):
+                    walk(name, item)
+                else:
+                    flat[name] = item
+
+        walk("", value)
+        return flat
 
     @field_validator("api_key")
     @classmethod

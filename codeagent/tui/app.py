@@ -23,13 +23,14 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
-from codeagent.custom_commands import CustomCommands, load_custom_commands, user_commands_dir
+from codeagent.custom_commands import CustomCommands
 from codeagent.tui import commands
 from codeagent.tui.approver import TuiApprover
 from codeagent.tui.coalesce import DeltaCoalescer
 from codeagent.tui.command_context import AppCommandContext
 from codeagent.tui.messages import AgentEventReceived, ApprovalRequested, TurnFinished
 from codeagent.tui.notify import Notifier
+from codeagent.tui.personal import apply_personal_setup
 from codeagent.tui.welcome import welcome_text
 from codeagent.tui.widgets.chat import NoticeLine
 from codeagent.tui.widgets.completion import CompletionMenu
@@ -102,8 +103,7 @@ class CodeAgentApp(App[int]):
         yield Footer(compact=True)  # compact: Esc and Ctrl+Q still fit at 80 columns
 
     def on_mount(self) -> None:
-        self._register_themes()
-        self._load_custom_commands()
+        apply_personal_setup(self)  # themes, keymap, custom commands (problems named in chat)
         self.approver.attach(self)
         self.side.display = False
         self.prompt.focus()
@@ -122,34 +122,6 @@ class CodeAgentApp(App[int]):
         while notices:
             notice = notices.pop(0)
             self.show_notice(notice.category, notice.text)
-
-    def _register_themes(self) -> None:
-        from codeagent.tui.themes import ThemeError, load_themes, user_themes_dir
-
-        try:
-            themes = load_themes(user_themes_dir())
-        except ThemeError as error:  # each bad file is named; every good theme still loads
-            themes = error.themes
-            self.show_error(str(error))
-        for theme in themes:
-            self.register_theme(theme)
-            self.own_themes.append(theme.name)
-        wanted = getattr(self.settings, "theme", "dark")
-        if wanted in self.available_themes:
-            self.theme = wanted
-        else:
-            names = ", ".join(self.own_themes or sorted(self.available_themes))
-            self.show_error(f"Theme '{wanted}' not found; using {self.theme}. Available: {names}.")
-
-    def _load_custom_commands(self) -> None:
-        """Offer the prompt files of the repository and the user as slash commands."""
-        found = load_custom_commands(self.root, user_commands_dir(), commands.REGISTRY)
-        self.custom_commands = found
-        self.prompt.commands = [*commands.REGISTRY.values(), *found.entries()]
-        if found.errors:
-            self.show_error("Could not load custom command(s):\n" + "\n".join(found.errors))
-        if found.hidden:
-            self.show_info("Custom command(s) not offered:\n" + "\n".join(found.hidden))
 
     @work(thread=True, exclusive=True, group="files", exit_on_error=False)
     def load_files(self) -> None:
