@@ -40,6 +40,8 @@ MAX_BYTES = 64 * 1024
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 PLACEHOLDER = re.compile(r"\$(ARGUMENTS|\d+)")
 FRONT_KEY = re.compile(r"^([A-Za-z][\w-]*)\s*:\s*(.*)$")
+#: "/name args", the arguments after the first space or newline (a multi-line prompt)
+INVOCATION = re.compile(r"/(\S+)\s*(.*)", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -99,14 +101,13 @@ class CustomCommands:
 
     def expand_invocation(self, text: str) -> str | None:
         """The prompt for ``/name args`` when ``name`` is a custom command, else None."""
-        if not text.startswith("/"):
+        match = INVOCATION.match(text)
+        if match is None:
             return None
-        name, _, rest = text[1:].partition(" ")
-        name, _, more = name.partition("\n")  # "/name\nargs" (a multi-line prompt)
-        command = self.commands.get(name.lower())
+        command = self.commands.get(match.group(1).lower())
         if command is None:
             return None
-        return command.expand(f"{more}\n{rest}" if more else rest)
+        return command.expand(match.group(2))
 
 
 def parse_prompt_file(text: str) -> tuple[dict[str, str], str]:

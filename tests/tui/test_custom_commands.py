@@ -10,7 +10,7 @@ from codeagent.custom_commands import load_custom_commands, parse_prompt_file
 from codeagent.tui import commands
 from codeagent.tui.widgets.chat import NoticeLine
 from tests.tui.conftest import until
-from tests.tui.test_app_flows import SIZE, finish, notices, send, sent_payloads
+from tests.tui.test_app_flows import SIZE, finish, notices, send
 
 REVIEW = """---
 description: Review one file for bugs
@@ -119,4 +119,7 @@ def test_front_matter_and_placeholders(tmp_path: Path):
     assert any("bad name.md" in e and "rename the file" in e for e in found.errors)
     assert any("empty.md: the prompt is empty" in e for e in found.errors)
     assert found.expand_invocation("/fix x y z") == "Fix x then z."
+    assert found.expand_invocation("/fix\nx y\nz") == "Fix x then z."
+    assert found.expand_invocation("/FIX") == "Fix  then ."
+    assert found.expand_invocation("fix x") is None
     assert found.expand_invocation("/status") is None
