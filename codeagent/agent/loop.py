@@ -56,7 +56,7 @@ from codeagent.agent.tool_calls import (
     tool_calls_in,
     unanswered_outputs,
 )
-from codeagent.agent.tools.commands import is_read_only
+from codeagent.agent.tools.commands import is_read_only, path_outside
 from codeagent.config import Settings
 from codeagent.responses.events import MessageItem
 from codeagent.sessions import Session, SessionError, SessionStore
@@ -99,7 +99,10 @@ class Agent:
                 self.session.path.unlink(missing_ok=True)
             raise
         self.rules = ApprovalRules(
-            settings.approval_policy, sandboxed=self.sandbox.available, is_read_only=is_read_only
+            settings.approval_policy,
+            sandboxed=self.sandbox.available,
+            is_read_only=is_read_only,
+            outside_path=lambda command: path_outside(command, self.root),
         )
         self.transport = make_transport(settings)
         #: Deprecated or shut-down model? ``start()`` it once the UI is up (first turn at latest).

@@ -73,9 +73,13 @@ class ApprovalRules:
         *,
         sandboxed: bool,
         is_read_only: Callable[[str], bool],
+        outside_path: Callable[[str], str | None] | None = None,
     ):
         self.policy = policy
         self.sandboxed = sandboxed
+        #: Unsandboxed only: the argument of a read-only command that names a path outside the
+        #: repository (the user's home, other projects), which then needs a person.
+        self.outside_path = outside_path
         self.grants = SessionGrants()
         self.is_read_only = is_read_only
 
@@ -108,7 +112,16 @@ class ApprovalRules:
 
     def _check_command(self, command: str) -> Verdict:
         if self.is_read_only(command):
-            return Verdict("allow")
+            outside = (
+                None if self.sandboxed or self.outside_path is None else self.outside_path(command)
+            )
+            if outside is None:
+                return Verdict("allow")
+            return Verdict(
+                "ask",
+                f"{outside} is outside the repository and no sandbox hides the rest of this "
+                "machine, so reading it needs your approval",
+            )
         if self.policy is Policy.READ_ONLY:
             return Verdict(
                 "deny", f"the read-only policy allows only read-only commands, not: {command}"

@@ -81,3 +81,31 @@ def test_grants_never_override_read_only() -> None:
     r.set_policy(Policy.READ_ONLY)
     assert r.check_commands(["make"]).action == "deny"
     assert r.check_patch().action == "deny"
+
+
+def test_without_a_sandbox_reading_outside_the_repository_asks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``cat ~/.ssh/id_rsa`` only reads, but without a sandbox it reads the user's secrets."""
+    from codeagent.agent.tools.commands import is_read_only, path_outside
+
+    repo = tmp_path / "repo"
+    (repo / "src").mkdir(parents=True)
+    (repo / "keys").symlink_to(tmp_path)  # a link in the repository that leads out of it
+    rules = ApprovalRules(
+        Policy.ASK,
+        sandboxed=False,
+        is_read_only=is_read_only,
+        outside_path=lambda command: path_outside(command, repo),
+    )
+    for command in ["cat ~/.ssh/id_rsa", "cat /etc/passwd", "head ../other/.env", "cat keys/x"]:
+        verdict = rules.check_commands([command])
+        assert verdict.action == "ask", command
+        assert "outside the repository" in verdict.reason
+    for command in ["cat src/a.py", "ls -la", "grep -rn total src 2>/dev/null", "cat ./src/../x"]:
+        assert rules.check_commands([command]).action == "allow", command
+    sandboxed = ApprovalRules(
+        Policy.ASK,
+        sandboxed=True,
+        is_read_only=is_read_only,
+        outside_path=lambda command: path_outside(command, repo),
+    )
+    assert sandboxed.check_commands(["cat ~/.ssh/id_rsa"]).action == "allow"  # the home is hidden

@@ -10,8 +10,10 @@ the user is asked.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+from pathlib import Path
 
 from codeagent.agent.tools.read_only_git import git_read_only
 from codeagent.agent.tools.read_only_programs import PROGRAMS, Check
@@ -113,4 +115,33 @@ def _segment_read_only(words: list[str]) -> bool:
     return check is not None and check(args)
 
 
-__all__ = ["is_read_only"]
+def path_outside(command: str, root: Path) -> str | None:
+    """The first argument of ``command`` that names a path outside ``root``, or None.
+
+    Without a sandbox a read-only command still sees the whole machine (``cat ~/.ssh/id_rsa``),
+    so such a command is asked about. Absolute paths, ``~`` and ``..`` are resolved, and so are
+    relative names, through any symlink in the repository that leads out of it. Arguments that
+    only look like paths (a ``grep`` pattern such as ``/api/``) are asked about too: erring
+    towards a question is the safe side.
+    """
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return command
+    real_root = os.path.realpath(root)
+    for word in words[1:]:
+        value = word.split("=", 1)[1] if word.startswith("-") and "=" in word else word
+        if not value or value.startswith("-") or value in _SAFE_DEVICES:
+            continue
+        candidate = os.path.expanduser(value) if value.startswith("~") else value
+        real = os.path.realpath(os.path.join(real_root, candidate))
+        if real != real_root and not real.startswith(real_root + os.sep):
+            return word
+    return None
+
+
+#: Paths outside the repository that reveal nothing.
+_SAFE_DEVICES = {"/dev/null", "/dev/stdin", "/dev/stdout", "/dev/stderr"}
+
+
+__all__ = ["is_read_only", "path_outside"]
