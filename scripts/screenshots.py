@@ -57,7 +57,7 @@ Then I will run the tests to confirm:
 #: the command the "command running" screen shows while it runs
 TEST_COMMAND = "python3 -m unittest -v"
 #: its test waits for ``.release`` (written after the shot) so the shot catches it running
-TEST_PY = '''import os
+TEST_PY = """import os
 import time
 import unittest
 
@@ -69,7 +69,7 @@ class TotalTest(unittest.TestCase):
         while not os.path.exists(".release"):
             time.sleep(0.1)
         self.assertEqual(total([{"price": 2, "qty": 3}]), 6)
-'''
+"""
 #: the throw-away repository's path, as the screenshots show it
 SHOWN_ROOT = "~/src/inventory"
 
