@@ -238,10 +238,8 @@ async def _undo_redo(ctx: CommandContext, redo: bool) -> None:
     if ctx.turn_running:
         raise CommandError("Wait for the turn to finish (or press Esc) before undoing.")
     result = await asyncio.to_thread(ctx.agent.redo if redo else ctx.agent.undo)
-    listed = ", ".join(result.files)
-    files = f" ({listed})" if listed and listed not in result.message else ""
-    if result.ok:
-        ctx.say(f"{result.message}{files}", category="checkpoint")
+    if result.ok:  # the message names the files (the first few, then how many more)
+        ctx.say(result.message, category="checkpoint")
     else:
         ctx.say(result.message, category="error")
 

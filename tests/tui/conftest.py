@@ -56,6 +56,10 @@ def tui_script() -> s.Script:
             s.Episode([s.Step([s.apply_patch("update_file", "greet.py", PATCH_BOTH)])], "patch"),
             s.Episode([s.Step([s.shell(["echo from-shell"])])], "shell"),
             s.Episode(
+                [s.Step([s.shell(["for i in 1 2 3 4 5 6 7; do echo $i > f$i.txt; done"])])],
+                "seven files",
+            ),
+            s.Episode(
                 [s.Step([s.update_plan([("Read", "completed"), ("Fix", "in_progress")], "go")])],
                 "plan",
             ),

@@ -117,6 +117,23 @@ async def test_undo_and_redo_after_a_patch(make_app, repo) -> None:
         assert (repo / "greet.py").read_text() == patched
 
 
+async def test_undo_of_many_files_names_each_file_once(make_app, repo) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, app, "seven files please")
+        await until(pilot, lambda: panel(app) is not None, "approval panel")
+        await pilot.press("f2")
+        await pilot.press("y")
+        await finish(pilot, app)
+        assert (repo / "f7.txt").exists()
+        await send(pilot, app, "/undo")
+        await until(pilot, lambda: notices(app, "checkpoint"), "undo notice")
+        (notice,) = notices(app, "checkpoint")
+        assert not (repo / "f7.txt").exists()
+        assert notice.count("f1.txt") == 1, notice  # the file list was printed twice
+        assert "7 files" in notice
+
+
 async def test_enter_while_running_queues_for_the_next_turn(make_app, server) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
