@@ -35,7 +35,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from codeagent import trust
+from codeagent import APP_NAME, trust
 from codeagent.agent.approvals import Policy
 from codeagent.agent.mcp.server_config import McpServerConfig, check_server_names
 from codeagent.repo_config import RepoConfig, split_repo_config
@@ -49,7 +49,6 @@ from codeagent.responses.catalog import (
 )
 from codeagent.sanitize import register_secret, terminal_safe
 
-APP_NAME = "codeagent"
 REPO_CONFIG = Path(".codeagent") / "config.toml"
 
 #: The merged values of the config files for the ``Settings`` being built (see ``_FileSource``).

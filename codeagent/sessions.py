@@ -23,9 +23,8 @@ from typing import Any
 
 import platformdirs
 
+from codeagent import APP_NAME
 from codeagent.sanitize import REDACTED, register_secret, scrub_structure
-
-APP_NAME = "codeagent"
 
 
 class SessionError(Exception):

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import platformdirs
 
-APP_NAME = "codeagent"
+from codeagent import APP_NAME
+
 STORE_NAME = "trusted-repos.json"
 
 

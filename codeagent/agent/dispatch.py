@@ -33,10 +33,13 @@ from codeagent.agent.tools.patch import (
     prepare_patch,
 )
 from codeagent.agent.tools.plan import parse_plan
-from codeagent.agent.tools.shell import format_results, run_commands, shell_call_output_item
-
-DEFAULT_TIMEOUT_MS = 120_000
-DEFAULT_MAX_OUTPUT = 10_000
+from codeagent.agent.tools.shell import (
+    DEFAULT_MAX_OUTPUT,
+    DEFAULT_TIMEOUT_MS,
+    format_results,
+    run_commands,
+    shell_call_output_item,
+)
 
 
 class Checkpoints(Protocol):

@@ -26,8 +26,8 @@ from codeagent.responses.errors import (
 from codeagent.responses.events import ErrorEvent, ServerEvent
 from codeagent.responses.frames import decode_event, skipped
 from codeagent.responses.requests import http_body
+from codeagent.responses.websocket import LOOPBACK_HOSTS
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: How long to wait for the end of the body after the terminal event before giving up on reuse.
 DRAIN_TIMEOUT = 1.0
 

@@ -39,6 +39,7 @@ from codeagent.responses.frames import decode_event, skipped
 #: Keepalive: ping every 20 s, give the server 20 s to answer (the websockets defaults).
 PING_INTERVAL = 20.0
 PING_TIMEOUT = 20.0
+#: Hosts no proxy from the environment may capture (the HTTP transport uses the same set).
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 _DEFAULT_LANE = ""

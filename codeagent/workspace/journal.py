@@ -24,8 +24,8 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from codeagent import APP_NAME
 from codeagent.workspace.dir_handles import DirHandles
-from codeagent.workspace.protected import APP_NAME
 
 #: Crash injection for tests: the Nth step of applying (counted across the process) kills it.
 CRASH_ENV = "CODEAGENT_TEST_CRASH_AT_STEP"

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import platformdirs
 
-APP_NAME = "codeagent"
+from codeagent import APP_NAME
+
 #: The repository's codeagent directory: writes there always need a person's approval.
 REPO_CONFIG_DIR = ".codeagent"
 

@@ -19,11 +19,12 @@ from codeagent.agent.mcp.client import RemoteTool
 from codeagent.agent.mcp.server_config import Approval
 from codeagent.agent.policy import Verdict
 from codeagent.agent.tools.output_cap import cap_text
+from codeagent.agent.tools.shell import DEFAULT_MAX_OUTPUT
 
 PREFIX = "mcp__"
 MAX_NAME = 64
-#: The same cap as a shell command's output (``dispatch.DEFAULT_MAX_OUTPUT``).
-MAX_OUTPUT = 10_000
+#: The same cap as a shell command's output.
+MAX_OUTPUT = DEFAULT_MAX_OUTPUT
 _BAD = re.compile(r"[^a-zA-Z0-9_-]")
 
 
