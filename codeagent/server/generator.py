@@ -177,7 +177,7 @@ class EventBuilder:
             item=dict(base, status="in_progress", content=[]),
         )
         part = {"type": "output_text", "text": "", "annotations": []}
-        where = {"item_id": item_id, "output_index": index, "content_index": 0}
+        where: dict[str, Any] = {"item_id": item_id, "output_index": index, "content_index": 0}
         yield self._emit("response.content_part.added", **where, part=part)
         for delay, chunk in self._chunks(text):
             yield self._emit("response.output_text.delta", delay, **where, delta=chunk, logprobs=[])
@@ -195,7 +195,7 @@ class EventBuilder:
             output_index=index,
             item={"id": item_id, "type": "reasoning", "summary": []},
         )
-        where = {"item_id": item_id, "output_index": index, "summary_index": 0}
+        where: dict[str, Any] = {"item_id": item_id, "output_index": index, "summary_index": 0}
         part = {"type": "summary_text", "text": ""}
         yield self._emit("response.reasoning_summary_part.added", **where, part=part)
         for delay, chunk in self._chunks(summary):
@@ -217,7 +217,7 @@ class EventBuilder:
             output_index=index,
             item=dict(base, arguments="", status="in_progress"),
         )
-        where = {"item_id": item_id, "output_index": index}
+        where: dict[str, Any] = {"item_id": item_id, "output_index": index}
         for delay, chunk in self._chunks(arguments):
             yield self._emit("response.function_call_arguments.delta", delay, **where, delta=chunk)
         yield self._emit(
@@ -236,7 +236,7 @@ class EventBuilder:
             output_index=index,
             item=dict(base, input=""),
         )
-        where = {"item_id": item_id, "output_index": index}
+        where: dict[str, Any] = {"item_id": item_id, "output_index": index}
         for delay, chunk in self._chunks(text):
             yield self._emit("response.custom_tool_call_input.delta", delay, **where, delta=chunk)
         yield self._emit("response.custom_tool_call_input.done", **where, input=text)

@@ -69,7 +69,7 @@ class FrameLog(list):
         """Bytes of request text held now for one connection."""
         return sum(_held(frame) for frame in list(self) if frame.conn_id == conn_id)
 
-    def append(self, frame: ReceivedFrame) -> None:  # type: ignore[override]
+    def append(self, frame: ReceivedFrame) -> None:
         with self._lock:
             if len(self) != sum(self._counts.values()):
                 self._recount()  # the list was changed by other means (del, pop ...)
@@ -119,7 +119,7 @@ class TimelineLog(list):
         super().__init__()
         self.max_entries = max_entries
 
-    def append(self, entry: TimelineEntry) -> None:  # type: ignore[override]
+    def append(self, entry: TimelineEntry) -> None:
         super().append(entry)
         if len(self) > self.max_entries:
             del self[: len(self) - self.max_entries]

@@ -255,7 +255,7 @@ def _step(data: Any, where: str) -> Step:
     return Step(built, float(delay), None if speed is None else float(speed), fault)
 
 
-_FAULT_FIELDS = {
+_FAULT_FIELDS: dict[str, type | tuple[type, ...]] = {
     "drop_after_events": int,
     "stall_after_events": int,
     "stall_seconds": (int, float),

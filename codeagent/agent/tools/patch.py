@@ -73,6 +73,8 @@ class PatchPathError(PatchError, PathEscapeError):
     both a ``PatchError`` (so the model is told) and a ``PathEscapeError`` (so callers can tell
     it apart)."""
 
+    path: str  # always a path here (PatchError's may be None)
+
     def __init__(self, path: str, reason: str, message: str | None = None):
         # Both bases take different arguments, so set up the shared Exception state directly.
         message = message or str(PathEscapeError(path, reason))
@@ -211,14 +213,14 @@ class PreparedPatch:
             if text is None:
                 continue
             if change.kind == "delete":
-                deletes.append(change.old_path)  # type: ignore[arg-type]
+                deletes.append(change.key)  # a deletion's key is its old path
                 continue
-            if change.kind == "move":
-                deletes.append(change.old_path)  # type: ignore[arg-type]
-                mode_from[change.new_path] = change.old_path  # type: ignore[index]
+            if change.kind == "move" and change.old_path is not None:  # a move has both paths
+                deletes.append(change.old_path)
+                mode_from[change.key] = change.old_path
             elif change.kind == "update" and text == change.old_text:
                 continue
-            writes[change.new_path] = text  # type: ignore[index]
+            writes[change.key] = text  # the new path of every kind but a deletion
         file_changes = [
             FileChange(path, text, mode_from.get(path)) for path, text in writes.items()
         ]

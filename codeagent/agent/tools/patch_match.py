@@ -8,7 +8,7 @@ because sections are searched in file order from where the previous one ended.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from codeagent.agent.tools.patch_model import Chunk, PatchError
 
@@ -38,7 +38,7 @@ def seek(lines: list[str], pattern: list[str], start: int, *, eof: bool = False)
         return None
     for normalize in _NORMALIZERS:
         wanted = [normalize(line) for line in pattern]
-        candidates = range(start, last + 1)
+        candidates: Sequence[int] = range(start, last + 1)
         if eof:
             candidates = [last, *candidates]
         for index in candidates:

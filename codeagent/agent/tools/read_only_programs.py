@@ -265,7 +265,8 @@ def _sed(args: list[str]) -> bool:
         if not operands:
             return False
         scripts = [operands[0]]  # without -e the first operand is the script
-    return all(_SED_SCRIPT.fullmatch(script) for script in scripts)
+    # The flag table gives -e/--expression a value always; None would be a script we cannot read.
+    return all(script is not None and _SED_SCRIPT.fullmatch(script) for script in scripts)
 
 
 def _words(text: str) -> frozenset[str]:
