@@ -12,6 +12,7 @@ Whatever the policy, a patch touching ``.codeagent/`` always asks a person.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -21,6 +22,8 @@ from codeagent.agent.approvals import ApprovalRequest, Decision, Policy, Scope
 #: Shell syntax that chains or redirects; a prefix grant never covers a command containing it,
 #: so "approve `git` for the session" cannot approve `git status; rm -rf ~`.
 _SHELL_CONTROL = (";", "&", "|", "`", "$(", ">", "<", "\n")
+#: One shell word: unquoted characters, '...' and "..." runs (with backslash escapes).
+_FIRST_WORD = re.compile(r"""(?:[^\s'"\\]|\\.|'[^']*'|"(?:[^"\\]|\\.)*")+""")
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,14 @@ class SessionGrants:
 
 
 def first_word(command: str) -> str:
-    """The program name of a command line (the default scope of a prefix grant)."""
-    parts = command.strip().split()
+    """The program name of a command line as written, quotes included (``'my tool'``): the
+    default scope of a prefix grant, which matches the command's text, not its parsed words.
+    Unbalanced quotes fall back to the first whitespace-separated word."""
+    command = command.strip()
+    word = _FIRST_WORD.match(command)
+    if word and (word.end() == len(command) or command[word.end()].isspace()):
+        return word.group()
+    parts = command.split()
     return parts[0] if parts else ""
 
 

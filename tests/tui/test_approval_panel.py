@@ -8,6 +8,7 @@ from textual.widgets import Footer, Input
 from textual.worker import WorkerCancelled
 
 from codeagent.agent.approvals import ApprovalRequest, Decision, Scope
+from codeagent.agent.policy import SessionGrants
 from codeagent.tui.themes import load_themes
 from codeagent.tui.widgets.approval_panel import ApprovalPanel, command_prefix, scope_choices
 from codeagent.tui.widgets.diff_view import DIFF_CSS_PATH, DiffView
@@ -217,12 +218,23 @@ async def test_patch_footer_shows_hunk_keys_too():
 
 def test_scope_choices_and_prefix_edge_cases():
     assert command_prefix("git status --short") == "git"
-    assert command_prefix("  'my tool' --x") == "my tool"
+    # The word as written, quotes included: that is what a prefix grant matches.
+    assert command_prefix("  'my tool' --x") == "'my tool'"
     assert command_prefix("echo 'unbalanced") == "echo"
     assert command_prefix("") == ""
     # A one-word command has nothing broader than itself to offer.
     one_word = ApprovalRequest("c", "command", "t", command="ls")
     assert [d.scope for _, d in scope_choices(one_word)] == [Scope.EXACT_COMMAND]
+
+
+@pytest.mark.parametrize(
+    "command", ["git status --short", "'my tool' --x", "echo 'unbalanced", '"./run tests" -v']
+)
+def test_the_offered_prefix_grant_covers_the_command_it_was_offered_for(command):
+    request = ApprovalRequest("c", "command", "t", command=command)
+    [(_, decision)] = [c for c in scope_choices(request) if c[1].scope is Scope.COMMAND_PREFIX]
+    grants = SessionGrants(prefixes={decision.prefix or ""})
+    assert grants.covers_command(command)
 
 
 async def test_markup_and_control_characters_in_requests_are_shown_literally():

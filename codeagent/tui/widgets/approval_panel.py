@@ -14,7 +14,6 @@ the user moves focus here deliberately (a key, Tab on an empty prompt, or a clic
 from __future__ import annotations
 
 import asyncio
-import shlex
 from pathlib import Path
 
 from textual import on
@@ -27,17 +26,9 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from codeagent.agent.approvals import ApprovalRequest, Decision, Scope
+from codeagent.agent.policy import first_word as command_prefix
 from codeagent.tui.widgets.diff_rows import sanitize
 from codeagent.tui.widgets.diff_view import DiffView
-
-
-def command_prefix(command: str) -> str:
-    """The first word of ``command`` (what a "commands starting with" scope matches)."""
-    try:
-        words = shlex.split(command)
-    except ValueError:  # unbalanced quotes: fall back to whitespace
-        words = command.split()
-    return words[0] if words else ""
 
 
 def scope_phrase(decision: Decision) -> str:
