@@ -33,6 +33,7 @@ from codeagent.agent.tools.patch import (
     prepare_patch,
 )
 from codeagent.agent.tools.plan import parse_plan
+from codeagent.agent.tools.sandbox import Sandbox
 from codeagent.agent.tools.shell import (
     DEFAULT_MAX_OUTPUT,
     DEFAULT_TIMEOUT_MS,
@@ -73,7 +74,7 @@ class ToolRunner:
         rules: ApprovalRules,
         approver: Approver,
         workspace: Checkpoints,
-        sandbox: Any,
+        sandbox: Sandbox | None,
         emit: Callable[[AgentEvent], None],
         mcp: McpManager | None = None,
     ):

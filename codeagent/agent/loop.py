@@ -60,6 +60,8 @@ from codeagent.agent.tools.commands import is_read_only, path_outside
 from codeagent.config import Settings
 from codeagent.responses.events import MessageItem
 from codeagent.sessions import Session, SessionError, SessionStore
+from codeagent.workspace.git_checkpoints import TurnRecord
+from codeagent.workspace.git_messages import UndoResult
 from codeagent.workspace.journal import recover as recover_patches
 from codeagent.workspace.listing import list_files
 
@@ -128,7 +130,7 @@ class Agent:
             mcp=self.mcp,
         )
         self.usage = UsageTotals()
-        self.last_metrics = None
+        self.last_metrics: TurnMetrics | None = None
         self._transcript: list[dict[str, Any]] = self.session.events()
         self._executed: dict[str, dict[str, Any]] = {}
         self._queue: asyncio.Queue[Any] | None = None
@@ -172,7 +174,8 @@ class Agent:
         if self.busy:
             yield AgentError("A turn is already running; wait for it or interrupt it.", False)
             return
-        self._queue = queue = asyncio.Queue()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._queue = queue
         self._interrupting = False
         task = self._task = asyncio.create_task(self._run_turn(text))
         try:
@@ -285,7 +288,7 @@ class Agent:
             self._executed[item["call_id"]] = item
             self.conversation.add_items([item])
 
-    async def _finish(self, turn_id: str, text: str) -> Any:
+    async def _finish(self, turn_id: str, text: str) -> TurnRecord | None:
         """Close the turn's checkpoint and save the conversation (idempotent per turn)."""
         try:
             # git work off the event loop, like the checkpoint itself.
@@ -335,11 +338,11 @@ class Agent:
         self.usage.context_tokens = 0
         return f"Compacted the conversation ({before} items to {len(self.conversation.items)})."
 
-    def undo(self) -> Any:
+    def undo(self) -> UndoResult:
         """Put back the files the last turn changed (``UndoResult``)."""
         return self.workspace.undo()
 
-    def redo(self) -> Any:
+    def redo(self) -> UndoResult:
         """Reapply the turn undone last (``UndoResult``)."""
         return self.workspace.redo()
 

@@ -13,7 +13,7 @@ import logging
 import re
 from typing import Any
 
-from codeagent.responses.errors import StreamCorrupted, WireFormatError
+from codeagent.responses.errors import ResponsesError, StreamCorrupted, WireFormatError
 from codeagent.responses.events import TERMINAL_EVENT_TYPES, ServerEvent, parse_event
 
 LOG = logging.getLogger("codeagent.responses")
@@ -61,7 +61,7 @@ def decode_event(text: str | bytes) -> ServerEvent:
         raise
 
 
-def skipped(exc: WireFormatError, transport: str) -> None:
+def skipped(exc: ResponsesError, transport: str) -> None:
     """Log a frame that was skipped (not fatal: the stream goes on)."""
     LOG.info("skipped an unreadable %s event: %s", transport, exc.message)
 

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import json
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,7 +61,7 @@ class HttpResponses:
         #: Size of the last request body sent, in bytes.
         self.last_bytes_sent = 0
 
-    async def stream(self, body: dict[str, Any]) -> AsyncIterator[ServerEvent]:
+    async def stream(self, body: dict[str, Any]) -> AsyncGenerator[ServerEvent, None]:
         """Post ``body`` and yield its events up to the terminal one; errors are raised typed."""
         content = http_body(body)
         self.last_bytes_sent = len(content)

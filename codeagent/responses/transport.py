@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -303,7 +303,7 @@ class Transport:
 
     # ------------------------------------------------------------------ requests
 
-    async def stream(self, body: dict[str, Any]) -> AsyncIterator[ServerEvent]:
+    async def stream(self, body: dict[str, Any]) -> AsyncGenerator[ServerEvent, None]:
         """Send one ``response.create`` and yield its typed events up to and including the
         terminal one. Errors are raised as the typed errors of ``responses.errors``."""
         self.last_bytes_sent = 0  # nothing sent yet (a failed connect sends nothing)

@@ -16,7 +16,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from urllib.parse import urlsplit, urlunsplit
 
 import websockets
@@ -154,7 +154,7 @@ class WebSocketConnection:
 
     async def stream(
         self, frame: str, *, lane: str | None = None, idle_timeout: float = 300.0
-    ) -> AsyncIterator[ServerEvent]:
+    ) -> AsyncGenerator[ServerEvent, None]:
         """Send one ``response.create`` frame and yield its events up to the terminal one.
 
         An ``error`` event is raised as the matching typed error. Waits (FIFO) while another

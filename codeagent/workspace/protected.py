@@ -106,8 +106,8 @@ def protected_reason(real_root: Path, target: Path) -> str | None:
             if folder == real_root:
                 break
             if _looks_like_git_dir(folder):
-                where = folder.relative_to(real_root)
-                return f"it is inside {where}, a git directory, where git runs what it finds"
+                inner = folder.relative_to(real_root)
+                return f"it is inside {inner}, a git directory, where git runs what it finds"
     for gitdir in git_dirs(real_root, target):
         if _within(target, gitdir):
             return f"it is inside the git directory {gitdir}, where git runs what it finds"
