@@ -108,6 +108,21 @@ class ToolRunner:
             call, f"unknown tool {call.tool!r}; the tools are apply_patch, shell and update_plan"
         )
 
+    def reads_only(self, call: ToolCall) -> bool:
+        """Whether ``call`` runs without approval and writes nothing, so it may run alongside
+        other such calls: a shell call the classifier proves read-only and the rules allow, or
+        an MCP tool configured ``allow`` that its server marks read-only."""
+        if call.problem:
+            return False
+        if call.tool == "shell":
+            allowed = self.rules.check_commands(call.commands).action == "allow"
+            return allowed and self._proven_read_only(call.commands)
+        if self.mcp is not None and self.mcp.owns(call.tool):
+            offered = self.mcp.offered(call.tool)
+            config = self.mcp.connection(offered.server).config
+            return offered.tool.read_only and config.approval_for(offered.tool.name) == "allow"
+        return False
+
     # ------------------------------------------------------------------ apply_patch
 
     async def _patch(self, call: ToolCall, turn_id: str) -> ToolResult:

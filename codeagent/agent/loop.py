@@ -50,6 +50,7 @@ from codeagent.agent.policy import ApprovalRules, SessionGrants
 from codeagent.agent.runaway import TurnGuard
 from codeagent.agent.status import Activity, AgentStatus, status_of, transport_state
 from codeagent.agent.streaming import StreamMapper
+from codeagent.agent.tool_batches import run_batch, tool_batches
 from codeagent.agent.tool_calls import (
     INTERRUPTED_OUTPUT,
     answered_call_ids,
@@ -243,18 +244,22 @@ class Agent:
             if not pending:
                 break
             guard.before_tool_calls(pending)
-            for call in pending:
-                if call.call_id in self._executed:  # never run twice; resend the output
-                    if call.call_id not in answered_call_ids(self.conversation.items):
-                        self.conversation.add_items([self._executed[call.call_id]])
-                    continue
-                result = await self.runner.run(call, turn_id)
-                # No await between these lines: a cancel cannot split "ran" from "recorded".
-                self._executed[call.call_id] = result.item
-                self.conversation.add_items([result.item])
-                self._emit(result.event)
-                tool_calls += 1
-                files += [f for f in result.files if f not in files]
+            # Consecutive reads run together; each write alone, in the model's order.
+            for batch in tool_batches(pending, self.runner.reads_only):
+                todo = [c for c in batch if c.call_id not in self._executed]
+                results = await run_batch(self.runner, todo, turn_id) if todo else {}
+                for call in batch:  # outputs in call order
+                    if call.call_id not in results:  # never run twice; resend the output
+                        if call.call_id not in answered_call_ids(self.conversation.items):
+                            self.conversation.add_items([self._executed[call.call_id]])
+                        continue
+                    result = results[call.call_id]
+                    # No await between these lines: a cancel cannot split "ran" from "recorded".
+                    self._executed[call.call_id] = result.item
+                    self.conversation.add_items([result.item])
+                    self._emit(result.event)
+                    tool_calls += 1
+                    files += [f for f in result.files if f not in files]
         record = await self._finish(turn_id, text)
         if record is not None:
             files += [f for f in record.files if f not in files]
