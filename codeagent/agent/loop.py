@@ -93,6 +93,8 @@ class Agent:
             # A patch a crash left half applied is finished or undone before git looks.
             self.startup_notices = [Notice("recovery", m) for m in recover_patches(self.root)]
             self.workspace = make_checkpoints(self.root, self.session.id, settings)
+            if self.workspace.warning:  # e.g. an unreadable saved undo history
+                self.startup_notices.append(Notice("warning", self.workspace.warning))
             self.sandbox = make_sandbox(settings)
             instructions = build_instructions(
                 self.root, cwd or Path.cwd(), user_instructions(settings)

@@ -22,6 +22,7 @@ class NoCheckpoints:
 
     history: tuple[TurnRecord, ...] = ()
     redoable: tuple[TurnRecord, ...] = ()
+    warning = ""  # nothing is opened, so nothing can be found wrong
 
     def ensure_writable(self) -> None:
         """Always writable: there is no git state to protect."""

@@ -493,3 +493,26 @@ async def test_model_and_reasoning_settings_reach_the_server(
     assert {t["type"] for t in first["tools"]} == {"apply_patch", "shell", "function"}
     assert second["model"] == "gpt-6.2-astra"
     assert "previous_response_id" not in second  # a changed model never chains
+
+
+async def test_resume_with_unreadable_undo_history_says_so_at_start(
+    make_server, settings_for, repo: Path
+) -> None:
+    server = make_server(api_key=API_KEY)
+    first = Agent(settings_for(server), repo, ListApprover())
+    session_id = first.session.id
+    await first.close()
+    blob = subprocess.run(
+        ["git", "hash-object", "-w", "--stdin"], cwd=repo, input=b"{not json", capture_output=True
+    ).stdout.decode()
+    git(repo, "update-ref", f"refs/codeagent/{session_id}/state", blob.strip())
+
+    again = Agent(
+        settings_for(server), repo, ListApprover(), session=SessionStore().load(session_id)
+    )
+    try:
+        [notice] = [n for n in again.startup_notices if "undo history" in n.text]
+        assert notice.category == "warning"
+        assert "could not be read" in notice.text and "starting afresh" in notice.text
+    finally:
+        await again.close()
