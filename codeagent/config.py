@@ -199,12 +199,6 @@ class Settings(BaseSettings):
         # First wins: overrides, then the environment, then the config files.
         return (init_settings, env_settings, _FileSource(settings_cls))
 
-    def public_dict(self) -> dict[str, Any]:
-        """The settings as plain JSON-ready values, the API key masked (for logs and status)."""
-        data = self.model_dump(mode="json")
-        data["api_key"] = "set" if self.api_key else None
-        return data
-
 
 class _FileSource(PydanticBaseSettingsSource):
     """The merged config-file values of the ``load_settings`` call in progress."""

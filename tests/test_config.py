@@ -75,9 +75,9 @@ def test_openai_environment_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     s = load_settings(tmp_path, {})
     assert s.api_key is not None and s.api_key.get_secret_value() == "sk-test-env"
     assert s.base_url == "http://127.0.0.1:9/v1"
-    # the key never shows in the repr or the public dict
+    # the key never shows in the repr or a dump
     assert "sk-test-env" not in repr(s)
-    assert "sk-test-env" not in str(s.public_dict())
+    assert "sk-test-env" not in str(s.model_dump(mode="json"))
     # a flag beats the environment
     s = load_settings(tmp_path, {"api_key": "sk-flag", "base_url": "http://localhost:1/v1"})
     assert s.api_key.get_secret_value() == "sk-flag"

@@ -167,13 +167,6 @@ class Transport:
         """How many WebSocket connections this transport has opened."""
         return self._connections_opened
 
-    @property
-    def connection_age(self) -> float:
-        """Seconds the live WebSocket has been open (0 when none is)."""
-        if self._ws is None or self._ws.closed:
-            return 0.0
-        return self._ws.age
-
     def request_size(self, body: dict[str, Any]) -> int:
         """Bytes ``body`` would take on the active transport."""
         return encoded_size(body, self.active)

@@ -41,10 +41,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         )
     parser.add_argument("--cwd", type=Path, default=None, help="repository to work in")
     parser.add_argument("--theme", help="colour theme (see /theme)")
-    try:
-        from codeagent.config import add_arguments
-    except ImportError:  # config not installed in this build: the TUI still starts with defaults
-        return
+    from codeagent.config import add_arguments
+
     add_arguments(parser)
 
 

@@ -1,1 +1,0 @@
-"""screens package."""
