@@ -139,7 +139,7 @@ class ModelCheck:
         return listed
 
     async def _get_models(self) -> dict[str, str | None]:
-        # httpx (~0.1-0.2 s to import) is loaded off the event loop, so a WebSocket session's
+        # httpx (slow to import) is loaded off the event loop, so a WebSocket session's
         # first request and screen updates do not wait for it.
         httpx = await asyncio.to_thread(importlib.import_module, "httpx")
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}

@@ -110,7 +110,7 @@ class Transport:
 
     @property
     def _http(self) -> HttpResponses:
-        """The HTTP client, made on first use: importing httpx costs ~0.1 s of start-up, and a
+        """The HTTP client, made on first use: importing httpx is a visible part of start-up, and a
         WebSocket session may never need it (only for fallback and compaction)."""
         if self._http_client is None:
             from codeagent.responses.http import HttpResponses

@@ -3,9 +3,8 @@
 Our own widget (the textual-diff-view package is AGPL). It uses Textual's line API: parsing runs
 in a worker thread before anything is drawn, pygments colours follow in background batches (the
 visible hunks first), and ``render_line`` only crops and styles prepared segments, so a diff of
-many thousands of lines scrolls as fast as a short one. Measured on an 11,000-line diff (loaded
-2-core machine): rows on screen in 0.3-0.45 s against 4-4.7 s to mount one Static per hunk, and
-a scroll frame in ~80-100 ms against ~250 ms. Syntax colours come from the pygments style of the
+many thousands of lines scrolls as fast as a short one (a Static per hunk was an order of
+magnitude slower to show and to scroll). Syntax colours come from the pygments style of the
 current app theme (``themes.syntax_style_for``) and are redone when the theme changes; line
 backgrounds, gutters and headers are component classes styled with theme variables in
 ``diff.tcss``.
