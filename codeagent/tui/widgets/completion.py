@@ -2,6 +2,10 @@
 
 ``fuzzy_rank`` is a small subsequence matcher (consecutive letters and matches at word starts
 score higher); ``CompletionMenu`` is the popup list the prompt drives without taking focus.
+
+Not ``textual.fuzzy.Matcher``: it scores every way the query's letters can sit in a path, which
+grows exponentially with repeated letters, and ranking runs on the event loop at each key. Over
+5000 long paths, ``@eeeeee`` took it about 30 s against a few hundredths of a second here.
 """
 
 from __future__ import annotations
