@@ -201,7 +201,13 @@ class Settings(BaseSettings):
 
 
 class _FileSource(PydanticBaseSettingsSource):
-    """The merged config-file values of the ``load_settings`` call in progress."""
+    """The merged config-file values of the ``load_settings`` call in progress.
+
+    Not pydantic-settings' ``TomlConfigSettingsSource``: it opens and parses the files itself,
+    while the repository file must be hashed and parsed from the same bytes (trust is given to
+    one exact content), split into what applies at once and what waits for trust, and checked
+    for unknown names with the file named in the error.
+    """
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         value = (_FILE_VALUES.get() or {}).get(field_name)
