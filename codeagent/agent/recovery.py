@@ -38,7 +38,7 @@ class RetryPolicy:
             exc, ConnectionClosed | ConnectionLimitReached | IdleTimeout
         ):
             return 0.0
-        return min(self.base_delay * 2**retries, self.max_delay)
+        return min(self.base_delay * 2.0**retries, self.max_delay)  # 2.0: a float, not Any
 
 
 def recovery_name(exc: ResponsesError) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from codeagent.agent import events as ev
 from codeagent.agent.approvals import ApprovalRequest, Approver, Decision
@@ -210,7 +210,7 @@ class _WatchedApprover:
             if self.activity.turn_started is not None:
                 self.activity._set(before)
 
-    def __getattr__(self, name: str):  # attach/reject_all of the TUI's approver, and so on
+    def __getattr__(self, name: str) -> Any:  # attach/reject_all of the TUI's approver, and so on
         return getattr(self.inner, name)
 
 

@@ -143,7 +143,9 @@ def apply_changes(
     return [item.change.path for item in planned]
 
 
-def _apply(planned: list[_Planned], dirs: list[Path], journal: Journal, handles: DirHandles):
+def _apply(
+    planned: list[_Planned], dirs: list[Path], journal: Journal, handles: DirHandles
+) -> None:
     entries = [item.entry for item in planned]
     try:
         _stage(planned, dirs, handles)

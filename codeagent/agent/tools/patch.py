@@ -14,7 +14,7 @@ import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from codeagent.agent.tools.patch_diff import file_diff, hunk_groups, merge_selected
 from codeagent.agent.tools.patch_match import apply_chunks
@@ -29,7 +29,7 @@ from codeagent.workspace.paths import (
 )
 from codeagent.workspace.protected import is_repository_config
 
-APPLY_PATCH_TOOL: dict = {"type": "apply_patch"}
+APPLY_PATCH_TOOL: dict[str, Any] = {"type": "apply_patch"}
 
 _FUNCTION_DESCRIPTION = """\
 Edit files with a patch. Send the whole patch as `input`:
@@ -52,7 +52,7 @@ end a section with '*** End of File' when it must match at the end. Sections of 
 be in file order. A patch applies to all files or none; on failure nothing is written and the
 error says which file and lines did not match."""
 
-APPLY_PATCH_FUNCTION_TOOL: dict = {
+APPLY_PATCH_FUNCTION_TOOL: dict[str, Any] = {
     "type": "function",
     "name": "apply_patch",
     "description": _FUNCTION_DESCRIPTION,

@@ -9,7 +9,7 @@ from codeagent.agent.events import PlanStep
 
 MAX_STEPS = 50
 
-UPDATE_PLAN_TOOL: dict = {
+UPDATE_PLAN_TOOL: dict[str, Any] = {
     "type": "function",
     "name": "update_plan",
     "description": (

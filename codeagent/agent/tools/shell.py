@@ -31,9 +31,9 @@ MAX_OUTPUT_LIMIT = 1 << 20
 _READ_CHUNK = 65_536
 
 #: ``environment: local``: the commands run on the user's machine (the Agents SDK sends the same).
-SHELL_TOOL: dict = {"type": "shell", "environment": {"type": "local"}}
+SHELL_TOOL: dict[str, Any] = {"type": "shell", "environment": {"type": "local"}}
 
-SHELL_FUNCTION_TOOL: dict = {
+SHELL_FUNCTION_TOOL: dict[str, Any] = {
     "type": "function",
     "name": "shell",
     "description": (
