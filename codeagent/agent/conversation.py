@@ -70,6 +70,8 @@ CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
 #: The output given to a tool call that reaches a model call without one (never sent unpaired).
 NO_OUTPUT_NOTE = "not run: no result was recorded for this call"
 LOG = logging.getLogger("codeagent.agent")
+#: Seconds a prewarm may take (connect, then its empty response) before it is given up.
+PREWARM_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ class Conversation:
         # whole history every call. Items are treated as immutable once added.
         self._sizes: dict[int, tuple[dict[str, Any], int]] = {}
         self._running = False
+        # Held while a prewarm is in flight; a model call waits for it (bounded) to chain on it.
+        self._warming = asyncio.Lock()
 
     # ------------------------------------------------------------------ history
 
@@ -207,6 +211,8 @@ class Conversation:
             raise ValueError("the conversation has no input to send")
         self._running = True
         try:
+            async with self._warming:  # a prewarm in flight ends first (PREWARM_TIMEOUT at most)
+                pass
             self.add_items(unanswered_outputs(self.items, NO_OUTPUT_NOTE))
             try:
                 async for out in self._run():
@@ -218,6 +224,41 @@ class Conversation:
                     yield out
         finally:
             self._running = False
+
+    async def prewarm(self) -> bool:
+        """Open the WebSocket and send the next call's instructions, tools and history with
+        ``generate: false``, so the next call chains from that empty response and carries only
+        what is added meanwhile (the user's message). Nothing to do (False) over HTTP, while a
+        call or another prewarm runs, or when the next call can chain already. Raises the
+        typed errors; a failure leaves the conversation as it was."""
+        if self._running or self._warming.locked() or self.transport.active != "websocket":
+            return False
+        async with self._warming:
+            # What the server will hold, taken now: a message added while this runs is the next
+            # call's input, not part of the prewarm.
+            signature = settings_signature(self.settings())
+            held = tuple(self.items)
+            plan = self._plan(force_full=True)
+            async with asyncio.timeout(PREWARM_TIMEOUT):
+                await self.transport.ensure_fresh()
+            chain = self._chain
+            if chain is not None and chain.usable(
+                held, signature, store=self.store, transport=self.transport
+            ):
+                return False
+            async with asyncio.timeout(PREWARM_TIMEOUT):
+                response_id = await self.transport.prewarm(plan.body)
+            if response_id is None or self.transport.active != "websocket":
+                return False
+            self._chain = Chain(
+                response_id=response_id,
+                length=len(held),
+                signature=signature,
+                held=held,
+                transport="websocket",
+                connection_id=self.transport.connection_id,
+            )
+            return True
 
     async def _compact_and_retry(self) -> AsyncIterator[ServerEvent | ConversationNotice]:
         """After ``context_length_exceeded``: compact (standalone endpoint), call once more."""

@@ -10,6 +10,7 @@ runs at most once: outputs are kept by call id and never recomputed.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -67,6 +68,10 @@ from codeagent.workspace.journal import recover as recover_patches
 from codeagent.workspace.listing import list_files
 
 _DONE = object()
+LOG = logging.getLogger("codeagent.agent")
+#: Seconds between prewarm checks, and after a failed prewarm before the next try.
+PREWARM_EVERY = 2.0
+PREWARM_BACKOFF = 30.0
 #: Streaming events are not kept in the transcript: the matching ``*Done`` events carry the text.
 _NOT_RECORDED = {"text_delta", "reasoning_delta", "transport_state"}
 
@@ -142,6 +147,7 @@ class Agent:
         self._sandbox_warned = False
         self._transcript_broken = False
         self._transport_state = "connecting"
+        self._next_prewarm = 0.0
 
     @classmethod
     def resume(cls, settings: Settings, root: Path, approver: Approver, session_id: str) -> Agent:
@@ -188,6 +194,20 @@ class Agent:
             if not task.done():
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+
+    async def prewarm(self) -> None:
+        """Connect and hand the server the instructions and tools before the user's turn, so
+        the turn chains from that and costs one round trip; silent when it fails (the turn
+        then goes as it would have). Call it at start and when the user starts typing."""
+        now = time.monotonic()
+        if now < self._next_prewarm:  # (during a model call the conversation declines it)
+            return
+        self._next_prewarm = now + PREWARM_EVERY  # each key press asks; one check is enough
+        try:
+            await self.conversation.prewarm()
+        except Exception as exc:  # never the user's concern: the turn connects on its own
+            self._next_prewarm = time.monotonic() + PREWARM_BACKOFF
+            LOG.info("prewarm failed: %s", exc)
 
     @property
     def busy(self) -> bool:

@@ -27,7 +27,7 @@ from codeagent.responses.errors import (
     ResponsesError,
     WebSocketUnavailable,
 )
-from codeagent.responses.events import ServerEvent
+from codeagent.responses.events import ResponseCompleted, ServerEvent
 from codeagent.responses.requests import TransportName, encoded_size, websocket_frame
 from codeagent.responses.websocket import WebSocketConnection
 
@@ -329,6 +329,30 @@ class Transport:
                     yield event
         finally:
             self.last_bytes_sent = self._http.last_bytes_sent
+
+    async def prewarm(self, body: dict[str, Any]) -> str | None:
+        """Open the WebSocket (TLS and handshake) and send ``body`` as a ``response.create``
+        with ``generate: false``: the server takes the instructions and tools and answers with
+        an empty response the next request may chain from. Returns that response's id; None
+        when the next request would not go over WebSocket (HTTP has no ``generate``) or the
+        response did not complete. Raises the typed errors; a failed prewarm never counts
+        towards falling back to HTTP."""
+        if self.active != "websocket":
+            return None
+        ws = self._ws
+        if ws is None or ws.closed or ws.expired:
+            ws = await self._connect()
+        if ws is None:
+            return None
+        frame = websocket_frame({**body, "generate": False})
+        events = ws.stream(frame, lane=None, idle_timeout=self.idle_timeout)
+        async with contextlib.aclosing(events):
+            async for event in events:
+                if isinstance(event, ResponseCompleted):
+                    return event.response.id
+                if event.is_terminal:
+                    return None
+        return None
 
     async def compact(self, body: dict[str, Any]) -> dict[str, Any]:
         """``POST /responses/compact`` (always HTTP; the WebSocket protocol has no such event)."""

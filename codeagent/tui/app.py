@@ -20,7 +20,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from codeagent.custom_commands import CustomCommands
@@ -118,6 +118,7 @@ class CodeAgentApp(App[int]):
             self.call_after_refresh(self.agent.model_check.start)
         if hasattr(self.agent, "mcp"):  # MCP servers start in the background, after paint
             self.call_after_refresh(self.agent.mcp.start)
+        self.call_after_refresh(self.prewarm)  # connect before the user's first Enter
         notices = getattr(self.agent, "startup_notices", [])  # e.g. a patch a crash interrupted
         while notices:
             notice = notices.pop(0)
@@ -256,6 +257,17 @@ class CodeAgentApp(App[int]):
             self.start_turn(text)
         else:  # nothing follows: tell a user who looks at another window
             self.notifier.turn_finished(message.error)
+
+    def prewarm(self) -> None:
+        """Let the agent connect ahead of the next turn (at start; again once the user types
+        after the socket went idle). In the background: the UI never waits for it."""
+        if hasattr(self.agent, "prewarm") and not self.agent.busy:
+            self.run_worker(self.agent.prewarm(), group="prewarm", exit_on_error=False)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        # The first character into an empty prompt: the user started typing.
+        if event.text_area is self.prompt and len(event.text_area.text) == 1:
+            self.prewarm()
 
     @on(Worker.StateChanged)
     def on_worker_failed(self, event: Worker.StateChanged) -> None:
