@@ -286,3 +286,30 @@ async def test_at_path_completion_uses_the_repository_files(make_app) -> None:
         app.prompt.focus()
         await pilot.press(*"look at @gre", "tab")
         assert app.prompt.text == "look at @greet.py "
+
+
+async def test_the_app_prewarms_after_first_paint_and_the_turn_chains_from_it(
+    make_app, server
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+
+        def prewarms() -> list[dict]:
+            return [f.payload for f in server.record if f.payload.get("generate") is False]
+
+        await until(pilot, lambda: app.agent.conversation.last_response_id, "the prewarm")
+        [warm] = prewarms()
+        assert warm["input"] == [] and warm["tools"]
+        warm_id = app.agent.conversation.last_response_id
+        await send(pilot, app, "hello there")
+        await finish(pilot, app)
+        turn = server.record[len(prewarms())].payload  # the first request after the prewarm
+        assert turn["previous_response_id"] == warm_id
+        assert [i.get("role") for i in turn["input"]] == ["user"]
+        # Later the socket goes away (idle); the user's first key press prewarms again.
+        await app.agent.transport.close()
+        app.agent._next_prewarm = 0.0
+        app.prompt.focus()
+        await pilot.press("h")
+        await until(pilot, lambda: len(prewarms()) == 2, "a second prewarm")
+        assert len(prewarms()[1]["input"]) > 1  # the history so far, on the new socket
