@@ -28,7 +28,7 @@ class DeltaCoalescer:
     """
 
     def __init__(
-        self, emit: Callable[[ev.AgentEvent], None], interval: float = DEFAULT_INTERVAL
+        self, emit: Callable[[ev.AgentEvent], object], interval: float = DEFAULT_INTERVAL
     ) -> None:
         self._emit = emit
         self._interval = interval

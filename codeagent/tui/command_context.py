@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from codeagent.agent.loop import Agent
     from codeagent.tui.app import CodeAgentApp
 
 
@@ -37,7 +38,7 @@ class AppCommandContext:
         self.conversation = ChatConversation(app)
 
     @property
-    def agent(self) -> Any:
+    def agent(self) -> Agent:
         return self._app.agent
 
     @property

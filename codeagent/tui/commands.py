@@ -22,6 +22,7 @@ from codeagent.agent.assembly import model_listing, model_note
 from codeagent.agent.status import transport_line
 
 if TYPE_CHECKING:
+    from codeagent.agent.loop import Agent
     from codeagent.sessions import SessionInfo
 
 
@@ -38,9 +39,15 @@ class Conversation(Protocol):
 class CommandContext(Protocol):
     """What a slash command may use: the agent, the screen's feedback and panes, the session."""
 
-    agent: Any
-    root: Path
-    conversation: Conversation
+    # Read-only properties: the context reads them from the app, it never sets them.
+    @property
+    def agent(self) -> Agent: ...
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def conversation(self) -> Conversation: ...
 
     @property
     def turn_running(self) -> bool:

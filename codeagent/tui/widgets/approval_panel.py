@@ -276,8 +276,8 @@ class ApprovalPanel(Vertical, can_focus=True):
     @on(OptionList.OptionSelected, "#approval-scope")
     def _scope_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        _, decision = self._choices[int(event.option_id or 0)]
-        decision = self._approval(decision)
+        _, choice = self._choices[int(event.option_id or 0)]
+        decision = self._approval(choice)
         if decision is None:
             self.action_cancel()
             return
@@ -305,7 +305,7 @@ if __name__ == "__main__":  # pragma: no cover
             "demo", "patch", "fix fizz", diff=_DEMO_DIFF, hunks={"fizz.py": 1}
         )
 
-    class _Demo(App[None]):
+    class _Demo(App[Decision]):
         CSS_PATH = DIFF_CSS_PATH
 
         def compose(self) -> ComposeResult:

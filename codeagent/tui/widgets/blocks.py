@@ -96,9 +96,9 @@ class BlockBuilder:
             case ev.ToolCallProposed():
                 return ToolBlock(event.call_id, event.tool, event.title, event.diff or event.detail)
             case ev.ToolOutput():  # an output whose proposal is not shown (pruned, older page)
-                block = ToolBlock(event.call_id, event.tool, event.tool)
-                block.finish(event.output, event.success, event.exit_code, event.rejected)
-                return block
+                tool = ToolBlock(event.call_id, event.tool, event.tool)
+                tool.finish(event.output, event.success, event.exit_code, event.rejected)
+                return tool
             case ev.Notice(category=category, text=text):
                 return NoticeLine(category, text)
             case ev.TurnInterrupted(reason=reason):

@@ -70,7 +70,9 @@ class EarlierMessages(Static):
         if not self.pending:
             return
         page, self.pending = self.pending[-PAGE_BLOCKS:], self.pending[:-PAGE_BLOCKS]
-        await self.parent.mount_all([self.build(group) for group in page], after=self)
+        container = self.parent
+        assert isinstance(container, Widget)  # the line is only ever mounted in a widget
+        await container.mount_all([self.build(group) for group in page], after=self)
         if self.pending:
             self._show_count()
         else:

@@ -32,8 +32,12 @@ AT_PATH = re.compile(r"@([\w./\-]*)$")
 class CommandEntry(Protocol):
     """What the prompt needs of a slash command to offer it (``SlashCommand`` fits)."""
 
-    name: str
-    help: str
+    # Read-only: the commands are frozen dataclasses.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def help(self) -> str: ...
 
     @property
     def signature(self) -> str: ...
