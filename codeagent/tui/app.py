@@ -14,7 +14,7 @@ decision focus goes back to the prompt, so the rest of a typed word cannot answe
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import events, on, work
 from textual.app import App, ComposeResult
@@ -38,7 +38,9 @@ from codeagent.tui.widgets.conversation import ConversationView
 from codeagent.tui.widgets.prompt import PromptArea
 from codeagent.tui.widgets.status_bar import StatusBar
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for the type checker only: no import cycle, no cost at start-up
+    from codeagent.agent.loop import Agent
+    from codeagent.config import Settings
     from codeagent.tui.widgets.approval_panel import ApprovalPanel
 
 #: the diff widgets' styles; the widgets themselves are imported when first shown, not before
@@ -63,10 +65,10 @@ class CodeAgentApp(App[int]):
 
     def __init__(
         self,
-        agent: Any,
+        agent: Agent,
         approver: TuiApprover,
         *,
-        settings: Any,
+        settings: Settings,
         root: Path,
         banner: str = "",
     ) -> None:
@@ -277,7 +279,8 @@ class CodeAgentApp(App[int]):
     # --- approvals: input safety ------------------------------------------------------------
 
     def _approval_panels(self) -> list[ApprovalPanel]:
-        return list(self.side.query("ApprovalPanel"))  # by name: no import at start-up
+        # By name: no import at start-up, so the type is told (the query matches only those).
+        return cast("list[ApprovalPanel]", list(self.side.query("ApprovalPanel")))
 
     async def on_approval_requested(self, message: ApprovalRequested) -> None:
         """Show the request beside the chat *without* taking focus, and say that it waits."""
