@@ -8,6 +8,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+#: What a timeline entry marks in a response's life.
+TimelineKind = Literal[
+    "create_received", "created_sent", "first_delta_sent", "completed_sent", "peer_gone"
+]
+
 
 @dataclass(frozen=True)
 class ReceivedFrame:
@@ -130,9 +135,7 @@ class TimelineEntry:
     """A moment in a response's life, for latency measurements."""
 
     conn_id: int
-    kind: Literal[
-        "create_received", "created_sent", "first_delta_sent", "completed_sent", "peer_gone"
-    ]
+    kind: TimelineKind
     response_id: str | None
     at: float
     #: For ``peer_gone``: how many events of the response were sent before the client left.

@@ -6,7 +6,7 @@ import itertools
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from codeagent.responses.catalog import Catalog, load_catalog
 from codeagent.server.backends.base import Backend
@@ -17,6 +17,7 @@ from codeagent.server.records import (
     ReceivedFrame,
     ResponseStore,
     TimelineEntry,
+    TimelineKind,
     TimelineLog,
 )
 from codeagent.server.script import Script, StepFault, echo_script
@@ -99,17 +100,19 @@ class ServerState:
             self._fault_uses[id(fault)] = (fault, used + 1)
             return True
 
-    def note_frame(self, conn_id: int, transport: str, raw: bytes | str, payload: Any) -> None:
+    def note_frame(
+        self, conn_id: int, transport: Literal["ws", "http"], raw: bytes | str, payload: Any
+    ) -> None:
         """Record a received request; its text is kept only when it decoded to a JSON object."""
         data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
         text = None
         if isinstance(payload, dict) and payload:
             text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
-        frame = ReceivedFrame(conn_id, transport, len(data), text, time.monotonic())  # type: ignore[arg-type]
+        frame = ReceivedFrame(conn_id, transport, len(data), text, time.monotonic())
         self.record.append(frame)
 
     def mark(
-        self, conn_id: int, kind: str, response_id: str | None, events: int | None = None
+        self, conn_id: int, kind: TimelineKind, response_id: str | None, events: int | None = None
     ) -> None:
-        entry = TimelineEntry(conn_id, kind, response_id, time.monotonic(), events)  # type: ignore[arg-type]
+        entry = TimelineEntry(conn_id, kind, response_id, time.monotonic(), events)
         self.timeline.append(entry)
