@@ -99,7 +99,9 @@ class FileChangeView:
 
     @property
     def key(self) -> str:
-        return self.new_path if self.new_path is not None else self.old_path  # type: ignore[return-value]
+        path = self.new_path if self.new_path is not None else self.old_path
+        assert path is not None  # every change names a file: the new one, or the deleted one
+        return path
 
     def hunk_count(self) -> int:
         return len(hunk_groups(self.old_text, self.new_text))
