@@ -192,8 +192,6 @@ async def _drive(agent, task: str, json_lines: bool) -> int:
     code = EXIT_FAILED
     if json_lines:
         _json_line({"kind": "session", "session_id": agent.session.id})
-    # Connect and send instructions and tools while the turn gets ready; the request waits.
-    warm = asyncio.create_task(agent.prewarm())
     try:
         async for event in agent.submit(task):
             if json_lines:
@@ -216,8 +214,6 @@ async def _drive(agent, task: str, json_lines: bool) -> int:
                         file=sys.stderr,
                     )
     finally:
-        warm.cancel()
-        await asyncio.gather(warm, return_exceptions=True)
         await agent.close()
     if not json_lines:
         print(f"session: {agent.session.id}", file=sys.stderr)
