@@ -31,16 +31,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from codeagent.agent.call_attempt import Attempt
-from codeagent.agent.chain import Chain
-from codeagent.agent.events import TurnMetrics
-from codeagent.agent.recovery import (
+from codeagent.agent._call_attempt import Attempt
+from codeagent.agent._chain import Chain
+from codeagent.agent._recovery import (
     RetryPolicy,
     notice_category,
     recovery_name,
     retry_text,
     silent_retry,
 )
+from codeagent.agent.events import TurnMetrics
 from codeagent.agent.tool_calls import unanswered_outputs
 from codeagent.responses.errors import PreviousResponseNotFound, RequestRejected, ResponsesError
 from codeagent.responses.events import ServerEvent, UnknownEvent

@@ -19,6 +19,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from codeagent.agent._failures import error_event, not_run_note
+from codeagent.agent._runaway import TurnGuard
+from codeagent.agent._streaming import StreamMapper
+from codeagent.agent._tool_batches import run_batch, tool_batches
 from codeagent.agent.approvals import Approver, Policy
 from codeagent.agent.assembly import (
     conversation_options,
@@ -30,7 +34,6 @@ from codeagent.agent.assembly import (
     user_instructions,
 )
 from codeagent.agent.conversation import Conversation
-from codeagent.agent.dispatch import ToolRunner
 from codeagent.agent.events import (
     AgentError,
     AgentEvent,
@@ -43,21 +46,18 @@ from codeagent.agent.events import (
     TurnStarted,
     event_to_dict,
 )
-from codeagent.agent.failures import error_event, not_run_note
 from codeagent.agent.instructions import build_instructions
 from codeagent.agent.mcp.manager import McpManager, McpServerStatus
 from codeagent.agent.metrics import UsageTotals, sum_metrics
 from codeagent.agent.policy import ApprovalRules, SessionGrants
-from codeagent.agent.runaway import TurnGuard
 from codeagent.agent.status import Activity, AgentStatus, status_of, transport_state
-from codeagent.agent.streaming import StreamMapper
-from codeagent.agent.tool_batches import run_batch, tool_batches
 from codeagent.agent.tool_calls import (
     INTERRUPTED_OUTPUT,
     answered_call_ids,
     tool_calls_in,
     unanswered_outputs,
 )
+from codeagent.agent.tool_runner import ToolRunner
 from codeagent.agent.tools.commands import is_read_only, path_outside
 from codeagent.config import Settings
 from codeagent.responses.events import MessageItem

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from codeagent.agent.approvals import ApprovalRequest, Decision, Policy
-from codeagent.agent.dispatch import ToolRunner
 from codeagent.agent.policy import ApprovalRules
 from codeagent.agent.tool_calls import ToolCall
+from codeagent.agent.tool_runner import ToolRunner
 from codeagent.agent.tools.commands import is_read_only
 from codeagent.workspace.git import GitWorkspace
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from codeagent.agent.dispatch import ToolResult, ToolRunner
 from codeagent.agent.tool_calls import ToolCall
+from codeagent.agent.tool_runner import ToolResult, ToolRunner
 
 
 def tool_batches(

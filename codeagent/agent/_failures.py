@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from codeagent.agent._runaway import TurnStopped
 from codeagent.agent.approvals import ApprovalNeeded
 from codeagent.agent.events import AgentError
-from codeagent.agent.runaway import TurnStopped
 from codeagent.responses.errors import (
     ConnectionClosed,
     HandshakeFailed,
