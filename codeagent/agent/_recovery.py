@@ -42,7 +42,7 @@ class RetryPolicy:
 
 
 def recovery_name(exc: ResponsesError) -> str:
-    """The name of the recovery taken after ``exc``, as reported in ``TurnMetrics``."""
+    """The name of the recovery taken after ``exc``, as reported in ``CallMetrics``."""
     if isinstance(exc, ConnectionLimitReached):
         return "connection_limit"
     if isinstance(exc, StreamCorrupted):

@@ -40,7 +40,7 @@ from codeagent.agent._recovery import (
     retry_text,
     silent_retry,
 )
-from codeagent.agent.events import TurnMetrics
+from codeagent.agent.events import CallMetrics
 from codeagent.agent.tool_calls import unanswered_outputs
 from codeagent.responses.errors import PreviousResponseNotFound, RequestRejected, ResponsesError
 from codeagent.responses.events import ServerEvent, UnknownEvent
@@ -128,7 +128,7 @@ class Conversation:
         self.retry = RetryPolicy(max_retries, retry_base_delay, retry_max_delay)
         #: The model-visible history: our input items and the model's output items, in order.
         self.items: list[dict[str, Any]] = []
-        self.last_metrics: TurnMetrics | None = None
+        self.last_metrics: CallMetrics | None = None
         self.last_output: list[dict[str, Any]] = []
         self._chain: Chain | None = None
         # id(item) -> (item, encoded size): the full-resend size without re-encoding the
@@ -406,7 +406,7 @@ class Conversation:
             else None,
         )
         usage = response.usage
-        self.last_metrics = TurnMetrics(
+        self.last_metrics = CallMetrics(
             transport=self.transport.last_transport,
             chained=plan.chained,
             bytes_sent=bytes_sent,

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal
 
 
 @dataclass(frozen=True)
-class TurnMetrics:
+class CallMetrics:
     """What one model call cost and how it travelled. Filled by the conversation state."""
 
     transport: Literal["websocket", "http"] = "websocket"
@@ -29,6 +29,12 @@ class TurnMetrics:
     reasoning_tokens: int = 0
     response_id: str | None = None
     recoveries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TurnMetrics(CallMetrics):
+    """A user turn's figures: its model calls summed by ``metrics.sum_metrics`` (times are the
+    last call's time to first token and the turn's wall time)."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,7 @@ class ModelCallCompleted(AgentEvent):
     """One model call (one response) finished; a user turn can contain many."""
 
     kind: ClassVar[str] = "model_call"
-    metrics: TurnMetrics
+    metrics: CallMetrics
 
 
 @dataclass(frozen=True)
@@ -220,7 +226,8 @@ def event_from_dict(data: dict[str, Any]) -> AgentEvent | None:
         if cls is PlanUpdated:
             values["steps"] = tuple(PlanStep(**step) for step in values.get("steps", ()))
         if "metrics" in values:
-            values["metrics"] = _metrics_from_dict(values["metrics"] or {})
+            kind = TurnMetrics if cls is TurnCompleted else CallMetrics
+            values["metrics"] = _metrics_from_dict(values["metrics"] or {}, kind)
         for name in ("item_ids", "files_changed"):
             if name in values:
                 values[name] = tuple(values[name])
@@ -229,11 +236,11 @@ def event_from_dict(data: dict[str, Any]) -> AgentEvent | None:
         return None
 
 
-def _metrics_from_dict(data: dict[str, Any]) -> TurnMetrics:
-    names = {f.name for f in dataclasses.fields(TurnMetrics)}
+def _metrics_from_dict(data: dict[str, Any], kind: type[CallMetrics]) -> CallMetrics:
+    names = {f.name for f in dataclasses.fields(kind)}
     values = {k: v for k, v in data.items() if k in names}
     values["recoveries"] = tuple(values.get("recoveries", ()))
-    return TurnMetrics(**values)
+    return kind(**values)
 
 
 def _register_kinds() -> None:

@@ -37,12 +37,12 @@ from codeagent.agent.conversation import Conversation
 from codeagent.agent.events import (
     AgentError,
     AgentEvent,
+    CallMetrics,
     ModelCallCompleted,
     Notice,
     TransportState,
     TurnCompleted,
     TurnInterrupted,
-    TurnMetrics,
     TurnStarted,
     event_to_dict,
 )
@@ -138,7 +138,7 @@ class Agent:
             mcp=self.mcp,
         )
         self.usage = UsageTotals()
-        self.last_metrics: TurnMetrics | None = None
+        self.last_metrics: CallMetrics | None = None
         self._transcript: list[dict[str, Any]] = self.session.events()
         self._executed: dict[str, dict[str, Any]] = {}
         self._queue: asyncio.Queue[Any] | None = None
@@ -295,7 +295,7 @@ class Agent:
             )
         )
 
-    async def _model_call(self) -> TurnMetrics:
+    async def _model_call(self) -> CallMetrics:
         """One model call, streamed out as agent events; returns its metrics."""
         mapper = StreamMapper()
         async for event in self.conversation.run():

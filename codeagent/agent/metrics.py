@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from codeagent.agent.events import TurnMetrics
+from codeagent.agent.events import CallMetrics, TurnMetrics
 from codeagent.responses.catalog import ModelInfo
 
 
-def sum_metrics(calls: list[TurnMetrics], wall_time: float) -> TurnMetrics:
+def sum_metrics(calls: list[CallMetrics], wall_time: float) -> TurnMetrics:
     """One ``TurnMetrics`` for a turn: bytes and tokens summed over ``calls``; transport,
     chaining, response id and time to first token of the last call; ``wall_time`` as total."""
     if not calls:
@@ -61,7 +61,7 @@ class UsageTotals:
     #: the finished turn's summed metrics (None before the first turn ends)
     last_turn: TurnMetrics | None = None
 
-    def add(self, metrics: TurnMetrics, model: ModelInfo | None = None) -> None:
+    def add(self, metrics: CallMetrics, model: ModelInfo | None = None) -> None:
         """Count one model call; ``model`` prices it (None: a model the catalog lacks)."""
         self.model_calls += 1
         by = self.calls_by_transport

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from codeagent.agent import events as ev
 from codeagent.agent.approvals import ApprovalRequest, Approver, Decision
-from codeagent.agent.events import TurnMetrics
+from codeagent.agent.events import CallMetrics, TurnMetrics
 from codeagent.agent.metrics import UsageTotals
 from codeagent.workspace.repo_info import current_branch
 
@@ -38,7 +38,7 @@ class AgentStatus:
     cached_tokens: int
     output_tokens: int
     context_tokens: int
-    last_metrics: TurnMetrics | None
+    last_metrics: CallMetrics | None
     grants: tuple[str, ...] = ()
     #: (transport, model calls it carried) so far, e.g. (("websocket", 12), ("http", 3)).
     calls_by_transport: tuple[tuple[str, int], ...] = ()
