@@ -33,6 +33,7 @@ from typing import Any
 
 from codeagent.agent._call_attempt import Attempt
 from codeagent.agent._chain import Chain
+from codeagent.agent._prewarm import prewarm
 from codeagent.agent._recovery import (
     RetryPolicy,
     notice_category,
@@ -40,6 +41,7 @@ from codeagent.agent._recovery import (
     retry_text,
     silent_retry,
 )
+from codeagent.agent._saved_state import restore, saved_state
 from codeagent.agent.events import CallMetrics
 from codeagent.agent.tool_calls import unanswered_outputs
 from codeagent.responses.errors import PreviousResponseNotFound, RequestRejected, ResponsesError
@@ -70,8 +72,6 @@ CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
 #: The output given to a tool call that reaches a model call without one (never sent unpaired).
 NO_OUTPUT_NOTE = "not run: no result was recorded for this call"
 LOG = logging.getLogger("codeagent.agent")
-#: Seconds a prewarm may take (connect, then its empty response) before it is given up.
-PREWARM_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -231,34 +231,7 @@ class Conversation:
         what is added meanwhile (the user's message). Nothing to do (False) over HTTP, while a
         call or another prewarm runs, or when the next call can chain already. Raises the
         typed errors; a failure leaves the conversation as it was."""
-        if self._running or self._warming.locked() or self.transport.active != "websocket":
-            return False
-        async with self._warming:
-            # What the server will hold, taken now: a message added while this runs is the next
-            # call's input, not part of the prewarm.
-            signature = settings_signature(self.settings())
-            held = tuple(self.items)
-            plan = self._plan(force_full=True)
-            async with asyncio.timeout(PREWARM_TIMEOUT):
-                await self.transport.ensure_fresh()
-            chain = self._chain
-            if chain is not None and chain.usable(
-                held, signature, store=self.store, transport=self.transport
-            ):
-                return False
-            async with asyncio.timeout(PREWARM_TIMEOUT):
-                response_id = await self.transport.prewarm(plan.body)
-            if response_id is None or self.transport.active != "websocket":
-                return False
-            self._chain = Chain(
-                response_id=response_id,
-                length=len(held),
-                signature=signature,
-                held=held,
-                transport="websocket",
-                connection_id=self.transport.connection_id,
-            )
-            return True
+        return await prewarm(self)
 
     async def _compact_and_retry(self) -> AsyncIterator[ServerEvent | ConversationNotice]:
         """After ``context_length_exceeded``: compact (standalone endpoint), call once more."""
@@ -445,48 +418,13 @@ class Conversation:
 
     def to_state(self) -> dict[str, Any]:
         """A JSON-ready snapshot (history, settings, and the chain when it is persisted)."""
-        chain = None
-        if self._chain is not None and self.store:
-            chain = {
-                "response_id": self._chain.response_id,
-                "length": self._chain.length,
-                "signature": self._chain.signature,
-            }
-        return {
-            "version": 1,
-            "settings": {
-                "model": self.model,
-                "instructions": self.instructions,
-                "tools": self.tools,
-                "store": self.store,
-                "reasoning": self.reasoning,
-                "include": self.include,
-                "context_management": self.context_management,
-                "extra": self.extra,
-            },
-            "items": copy.deepcopy(self.items),
-            "chain": chain,
-        }
+        return saved_state(self)
 
     @classmethod
     def from_state(cls, state: dict[str, Any], transport: Transport) -> Conversation:
         """Rebuild a conversation saved with ``to_state`` on a new transport. With
         ``store=false`` the first call sends the full history (no connection holds it)."""
-        if not isinstance(state, dict) or state.get("version") != 1:
-            raise ValueError("not a saved conversation state (version 1)")
-        conversation = cls(transport, **state["settings"])
-        conversation.items = copy.deepcopy(list(state.get("items") or []))
-        chain = state.get("chain")
-        if chain and conversation.store:
-            conversation._chain = Chain(
-                response_id=chain["response_id"],
-                length=int(chain["length"]),
-                signature=chain["signature"],
-                held=None,
-                transport="http",
-                connection_id=None,
-            )
-        return conversation
+        return restore(cls, state, transport)
 
 
 __all__ = ["Conversation", "ConversationNotice"]

@@ -1,0 +1,59 @@
+"""A conversation saved to and rebuilt from the session's state file (``Conversation.to_state``
+and ``from_state``): its history and settings, and the chain only when ``store=true`` made the
+response retrievable from any connection."""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from codeagent.agent._chain import Chain
+from codeagent.responses.transport import Transport
+
+if TYPE_CHECKING:
+    from codeagent.agent.conversation import Conversation
+
+
+def saved_state(conversation: Conversation) -> dict[str, Any]:
+    """A JSON-ready snapshot (history, settings, and the chain when it is persisted)."""
+    chain = None
+    if conversation._chain is not None and conversation.store:
+        chain = {
+            "response_id": conversation._chain.response_id,
+            "length": conversation._chain.length,
+            "signature": conversation._chain.signature,
+        }
+    return {
+        "version": 1,
+        "settings": {
+            "model": conversation.model,
+            "instructions": conversation.instructions,
+            "tools": conversation.tools,
+            "store": conversation.store,
+            "reasoning": conversation.reasoning,
+            "include": conversation.include,
+            "context_management": conversation.context_management,
+            "extra": conversation.extra,
+        },
+        "items": copy.deepcopy(conversation.items),
+        "chain": chain,
+    }
+
+
+def restore(cls: type[Conversation], state: dict[str, Any], transport: Transport) -> Conversation:
+    """Rebuild a conversation saved by ``saved_state`` on a new transport."""
+    if not isinstance(state, dict) or state.get("version") != 1:
+        raise ValueError("not a saved conversation state (version 1)")
+    conversation = cls(transport, **state["settings"])
+    conversation.items = copy.deepcopy(list(state.get("items") or []))
+    chain = state.get("chain")
+    if chain and conversation.store:
+        conversation._chain = Chain(
+            response_id=chain["response_id"],
+            length=int(chain["length"]),
+            signature=chain["signature"],
+            held=None,
+            transport="http",
+            connection_id=None,
+        )
+    return conversation
