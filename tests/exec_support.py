@@ -23,8 +23,11 @@ def realistic_key() -> str:
     return "sk-proj-" + "".join(secrets.choice(alphabet) for _ in range(40))
 
 
-def make_repo(root: Path) -> Path:
-    """A git repository with one committed file, ``app.py``."""
+GREET_APP = 'def greet():\n    print("Hi")\n'
+
+
+def make_repo(root: Path, files: dict[str, str] | None = None) -> Path:
+    """A git repository with ``files`` committed (default: ``app.py`` with ``greet``)."""
     root.mkdir(parents=True)
     for args in (
         ["init", "-q", "-b", "main"],
@@ -32,7 +35,8 @@ def make_repo(root: Path) -> Path:
         ["config", "user.name", "T"],
     ):
         subprocess.run(["git", *args], cwd=root, check=True)
-    (root / "app.py").write_text('def greet():\n    print("Hi")\n')
+    for name, text in (files or {"app.py": GREET_APP}).items():
+        (root / name).write_text(text)
     subprocess.run(["git", "add", "-A"], cwd=root, check=True)
     subprocess.run(["git", "commit", "-q", "-m", "init"], cwd=root, check=True)
     return root

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from codeagent.server.script import Episode, Script, Step, apply_patch, shell, text
+from tests.exec_support import make_repo
 
 KEY = "sk-exec-test-key-0987654321"
 GREET_DIFF = '@@ def greet():\n-    print("Hi")\n+    print("Hello")\n'
@@ -19,18 +20,7 @@ GREET_DIFF = '@@ def greet():\n-    print("Hi")\n+    print("Hello")\n'
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    for args in (
-        ["init", "-q", "-b", "main"],
-        ["config", "user.email", "t@example.com"],
-        ["config", "user.name", "T"],
-    ):
-        subprocess.run(["git", *args], cwd=root, check=True)
-    (root / "app.py").write_text('def greet():\n    print("Hi")\n')
-    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-    subprocess.run(["git", "commit", "-q", "-m", "init"], cwd=root, check=True)
-    return root
+    return make_repo(tmp_path / "repo", {"app.py": 'def greet():\n    print("Hi")\n'})
 
 
 def run_exec(

@@ -17,6 +17,7 @@ import pytest
 
 from codeagent.agent.tools.sandbox import detect_sandbox
 from codeagent.server.script import Episode, Script, Step, function_call, shell, text
+from tests.exec_support import make_repo
 
 KEY = "sk-exec-command-security-0123456789"
 APP = 'def greet():\n    print("Hi")\n'
@@ -24,18 +25,7 @@ APP = 'def greet():\n    print("Hi")\n'
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    for args in (
-        ["init", "-q", "-b", "main"],
-        ["config", "user.email", "t@example.com"],
-        ["config", "user.name", "T"],
-    ):
-        subprocess.run(["git", *args], cwd=root, check=True)
-    (root / "app.py").write_text(APP)
-    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-    subprocess.run(["git", "commit", "-q", "-m", "init"], cwd=root, check=True)
-    return root
+    return make_repo(tmp_path / "repo", {"app.py": APP})
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from codeagent.server.script import Episode, Script, Step, apply_patch, function_call, shell, text
+from tests.exec_support import make_repo
 
 KEY = "sk-guard-test-key-1234567890"
 MARKER = "fsmonitor-ran"
@@ -22,19 +23,9 @@ MARKER = "fsmonitor-ran"
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    for args in (
-        ["init", "-q", "-b", "main"],
-        ["config", "user.email", "t@example.com"],
-        ["config", "user.name", "T"],
-    ):
-        subprocess.run(["git", *args], cwd=root, check=True)
-    (root / "app.py").write_text('def greet():\n    print("Hi")\n')
-    (root / "notes.txt").write_text("keep me\n")
-    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-    subprocess.run(["git", "commit", "-q", "-m", "init"], cwd=root, check=True)
-    return root
+    return make_repo(
+        tmp_path / "repo", {"app.py": 'def greet():\n    print("Hi")\n', "notes.txt": "keep me\n"}
+    )
 
 
 def git_files(repo: Path) -> dict[str, bytes]:

@@ -12,7 +12,6 @@ on WebSocket only). ``stream`` is implicit over WebSocket, so it is added before
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from codeagent.agent.approvals import Policy
 from codeagent.agent.loop import Agent
 from codeagent.config import Settings
 from codeagent.server.script import Episode, Script, Step, apply_patch, function_call, shell, text
+from tests.exec_support import make_repo
 
 API_KEY = "sk-test-shapes-1234567890"
 #: Fields the WebSocket protocol adds to a ``response.create`` (guide: websocket-mode).
@@ -141,18 +141,7 @@ def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    for args in (
-        ["init", "-q", "-b", "main"],
-        ["config", "user.email", "t@example.com"],
-        ["config", "user.name", "Test"],
-    ):
-        subprocess.run(["git", *args], cwd=root, check=True)
-    (root / "app.py").write_text('def greet():\n    print("Hi")\n')
-    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-    subprocess.run(["git", "commit", "-q", "-m", "init"], cwd=root, check=True)
-    return root
+    return make_repo(tmp_path / "repo", {"app.py": 'def greet():\n    print("Hi")\n'})
 
 
 def tool_script(function_tools: bool) -> Script:
