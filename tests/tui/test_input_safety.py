@@ -214,7 +214,15 @@ async def test_the_click_that_moves_to_an_approval_only_focuses_it(make_app) -> 
         await start_turn_and_type(pilot, app, "patch it", "")
         await until(pilot, lambda: panel(app) is not None and panel(app).diff_view.prepared, "diff")
         view = panel(app).diff_view
-        header = next(y for y in range(20) if "@@" in "".join(s.text for s in view.render_line(y)))
+
+        def header_row() -> int | None:
+            rows = (y for y in range(20) if "@@" in "".join(s.text for s in view.render_line(y)))
+            return next(rows, None)
+
+        # prepared is set before the first layout; the rows exist once the view has painted
+        await until(pilot, lambda: header_row() is not None, "hunk header painted")
+        header = header_row()
+        assert header is not None
         await pilot.click(view, offset=(6, header))
         await pilot.pause()
         assert view.has_focus and view.all_selected
