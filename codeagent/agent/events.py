@@ -183,6 +183,38 @@ class TurnCompleted(AgentEvent):
 
 
 @dataclass(frozen=True)
+class SteerSubmitted(AgentEvent):
+    """A message typed while the turn ran, to change its course (``Agent.steer``).
+
+    ``via`` is how it travels: ``"steer"`` is a ``response.steer`` event on the socket (models the
+    catalog marks as steerable, over WebSocket); ``"next_call"`` rides with the next model call's
+    input, after the tool outputs (other models, HTTP, or a steer the server refused).
+    """
+
+    kind: ClassVar[str] = "steer_submitted"
+    steer_id: str
+    text: str
+    via: Literal["steer", "next_call"]
+
+
+@dataclass(frozen=True)
+class SteerUpdate(AgentEvent):
+    """What became of a ``SteerSubmitted`` message (its receipt).
+
+    ``accepted``: the server owns it (``response.steer.accepted``), not applied yet.
+    ``applied``: it is in the model's input (the successor response was created, or it was sent
+    with the next call). ``rescheduled``: the server refused the steer (``detail`` says why); it
+    goes with the next call instead. ``unapplied``: the turn ended before it could be applied;
+    the UI sends it as the next message, so nothing typed is lost.
+    """
+
+    kind: ClassVar[str] = "steer_update"
+    steer_id: str
+    state: Literal["accepted", "applied", "rescheduled", "unapplied"]
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class TurnInterrupted(AgentEvent):
     kind: ClassVar[str] = "turn_interrupted"
     reason: str = "interrupted by the user"
@@ -263,6 +295,8 @@ __all__ = [
     "PlanUpdated",
     "ReasoningDelta",
     "ReasoningDone",
+    "SteerSubmitted",
+    "SteerUpdate",
     "StreamRestarted",
     "TextDelta",
     "TextDone",
