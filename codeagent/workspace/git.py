@@ -29,13 +29,13 @@ from codeagent.workspace.git_errors import (
     RepositoryBusy,
     WorkspaceError,
 )
-from codeagent.workspace.git_messages import UndoResult, conflict_message, undo_report
+from codeagent.workspace.git_messages import UndoResult
 from codeagent.workspace.git_off import NoCheckpoints
 from codeagent.workspace.git_plumbing import Entry, GitPlumbing
-from codeagent.workspace.git_restore import apply_state, find_conflicts, set_folders
 from codeagent.workspace.git_snapshot import FileState, Snapshot, Snapshotter
 from codeagent.workspace.git_state import check_not_busy
 from codeagent.workspace.git_tracking import TurnChanges, ancestors, folders_now
+from codeagent.workspace.git_undo import move_turn
 
 __all__ = [
     "GitCommandError",
@@ -358,58 +358,13 @@ class GitWorkspace:
 
     def _guarded_move(self, record: TurnRecord, verb: str) -> UndoResult:
         try:
-            return self._move(record, verb)
+            return move_turn(
+                self.root, self._plumbing, self._snap, record, verb, self.ensure_writable
+            )
         except WorkspaceError as exc:
             # e.g. the checkpoint objects were deleted by hand; nothing has been written yet
-            # (write failures are caught and rolled back inside _move).
+            # (write failures are caught and rolled back inside move_turn).
             return UndoResult(False, f"Cannot {verb}: {exc}. Nothing was changed.")
-
-    def _sides(self, record: TurnRecord) -> tuple[dict[str, FileState | None], ...]:
-        """(before, after) states of the record's files."""
-        if record.states:
-            before = {p: FileState.from_list(record.states[p][0]) for p in record.files}
-            after = {p: FileState.from_list(record.states[p][1]) for p in record.files}
-            return before, after
-        # An older record: entries from the two trees, permissions unknown.
-        turn = {c.path: c for c in self._plumbing.diff_trees(record.checkpoint, record.after)}
-        files = [p for p in record.files if p in turn]
-        return (
-            {p: _state(turn[p].old) for p in files},
-            {p: _state(turn[p].new) for p in files},
-        )
-
-    def _move(self, record: TurnRecord, verb: str) -> UndoResult:
-        try:
-            self.ensure_writable()
-        except RepositoryBusy as exc:
-            return UndoResult(False, f"Cannot {verb}: {exc}")
-        before, after = self._sides(record)
-        expected, wanted = (after, before) if verb == "undo" else (before, after)
-        files = tuple(expected)
-        # Only the turn's own files are read: cost grows with the files changed, not the repo.
-        current = self._snap.states(files)
-        conflicts = find_conflicts(self.root, current, expected, wanted)
-        if conflicts:
-            return UndoResult(
-                False,
-                conflict_message(verb, conflicts),
-                tuple(dict.fromkeys(c.path for c in conflicts)),
-            )
-        empty_before, empty_after = set(record.empty_before), set(record.empty_after)
-        drop, make = (
-            (empty_after - empty_before, empty_before)
-            if verb == "undo"
-            else (empty_before - empty_after, empty_after)
-        )
-        try:
-            set_folders(self.root, drop, set())
-            apply_state(self._plumbing, expected, wanted)
-            set_folders(self.root, set(), make)
-        except OSError as exc:
-            return UndoResult(
-                False, f"Could not {verb} (the files were left as they were): {exc}", files
-            )
-        return undo_report(record, verb, files)
 
     # -- diffs ----------------------------------------------------------------------------------
 
@@ -455,10 +410,6 @@ def _entries(states: dict[str, FileState | None]) -> dict[str, Entry | None]:
 
 def _dump(state: FileState | None) -> list[object] | None:
     return None if state is None else state.to_list()
-
-
-def _state(entry: Entry | None) -> FileState | None:
-    return None if entry is None else FileState(entry, None)
 
 
 def open_workspace(
