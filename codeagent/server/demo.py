@@ -223,6 +223,9 @@ class DemoScript(Script):
 DEMO_SCRIPT = demo_script()
 
 
+SAMPLE_GITIGNORE = "__pycache__/\n*.pyc\n.pytest_cache/\n"
+
+
 def copy_sample_repo(dest: Path) -> Path:
     """Copy the sample repository to ``dest`` (created; must not hold files yet) and make it a
     git repository with one commit. Returns ``dest``."""
@@ -232,6 +235,9 @@ def copy_sample_repo(dest: Path) -> Path:
     shutil.copytree(
         SAMPLE_REPO, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
     )
+    # Running the demo's tests leaves bytecode behind; without this it shows up in /diff, the
+    # checkpoints and /undo's report as if the agent had written it.
+    (dest / ".gitignore").write_text(SAMPLE_GITIGNORE, encoding="utf-8")
     env = {
         **os.environ,
         "GIT_AUTHOR_NAME": "codeagent demo",

@@ -25,6 +25,14 @@ def test_sample_repo_is_a_git_repo_with_one_commit_and_a_failing_test(tmp_path):
     assert "FAILED (failures=2)" in result.stderr
 
 
+def test_running_the_demo_tests_leaves_the_working_tree_clean(tmp_path):
+    # The bytecode the tests leave behind is not the agent's work: /diff and /undo must not show it.
+    repo = copy_sample_repo(tmp_path / "repo")
+    run("env -u PYTHONDONTWRITEBYTECODE python3 -m unittest", repo)
+    assert list(repo.rglob("*.pyc")), "the tests should have written bytecode"
+    assert run("git status --porcelain", repo).stdout == ""
+
+
 def test_copy_refuses_a_non_empty_destination(tmp_path):
     (tmp_path / "keep.txt").write_text("mine")
     with pytest.raises(FileExistsError, match="not empty"):
