@@ -434,28 +434,3 @@ class DiffView(ScrollView, can_focus=True):
         chosen = sum(1 for n in numbers if n not in self._skipped)
         text = file_header_text(file, chosen)
         return Strip([Segment(text, header_style)]).adjust_cell_length(width, header_style)
-
-
-# Manual demo: git diff | python -m codeagent.tui.widgets.diff_view
-if __name__ == "__main__":  # pragma: no cover
-    import sys
-
-    from textual.app import App, ComposeResult
-    from textual.widgets import Footer
-
-    from codeagent.tui.themes import load_themes
-
-    class _Demo(App[None]):
-        CSS_PATH = DIFF_CSS_PATH
-
-        def compose(self) -> ComposeResult:
-            # stdin only: the TUI never runs git itself (see docs/design.md)
-            yield DiffView("" if sys.stdin.isatty() else sys.stdin.read())
-            yield Footer()
-
-        def on_mount(self) -> None:
-            for theme in load_themes():
-                self.register_theme(theme)
-            self.theme = "dark"
-
-    _Demo().run()
