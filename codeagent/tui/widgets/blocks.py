@@ -20,6 +20,7 @@ from codeagent.tui.widgets.chat import (
     ToolBlock,
     UserMessage,
 )
+from codeagent.tui.widgets.steer import SteerMessage
 
 #: the key of an event that starts a block of its own every time
 ALONE = ""
@@ -27,7 +28,8 @@ ALONE = ""
 
 def block_key(event: ev.AgentEvent) -> str | None:
     """The block ``event`` shows in: ``ALONE`` (a new block of its own), a key shared by the
-    events of one block (``tool:ID``, ``answer:ID``, ``reasoning:ID``), or None (no block)."""
+    events of one block (``tool:ID``, ``answer:ID``, ``reasoning:ID``, ``steer:ID``), or None
+    (no block)."""
     match event:
         case ev.TurnStarted() | ev.Notice() | ev.TurnInterrupted() | ev.AgentError():
             return ALONE
@@ -35,6 +37,8 @@ def block_key(event: ev.AgentEvent) -> str | None:
             return f"answer:{item_id}"
         case ev.ReasoningDelta(item_id=item_id) | ev.ReasoningDone(item_id=item_id):
             return f"reasoning:{item_id}"
+        case ev.SteerSubmitted(steer_id=steer_id) | ev.SteerUpdate(steer_id=steer_id):
+            return f"steer:{steer_id}"
         case ev.ToolCallProposed(tool="update_plan") | ev.ToolOutput(tool="update_plan"):
             return None  # the plan view shows it
         case ev.ToolCallProposed(call_id=call_id) | ev.ToolOutput(call_id=call_id):
@@ -99,6 +103,12 @@ class BlockBuilder:
                 tool = ToolBlock(event.call_id, event.tool, event.tool)
                 tool.finish(event.output, event.success, event.exit_code, event.rejected)
                 return tool
+            case ev.SteerSubmitted(steer_id=steer_id, text=text, via=via):
+                return SteerMessage(steer_id, text, via)
+            case ev.SteerUpdate():  # a receipt whose message is not shown (an older page)
+                steer = SteerMessage(event.steer_id, "")
+                steer.receipt_update(event.state, event.detail)
+                return steer
             case ev.Notice(category=category, text=text):
                 return NoticeLine(category, text)
             case ev.TurnInterrupted(reason=reason):
@@ -116,11 +126,24 @@ class BlockBuilder:
                 block.finish(text)
             case ev.ToolOutput() if isinstance(block, ToolBlock):
                 block.finish(event.output, event.success, event.exit_code, event.rejected)
+            case ev.SteerSubmitted(via=via) if isinstance(block, SteerMessage):
+                block.submitted(via)
+            case ev.SteerUpdate(state=state, detail=detail) if isinstance(block, SteerMessage):
+                block.receipt_update(state, detail)
 
     def tool(self, call_id: str) -> ToolBlock | None:
         """The block of tool call ``call_id``, if this builder made it."""
         block = self.blocks.get(f"tool:{call_id}")
         return block if isinstance(block, ToolBlock) else None
+
+    def steer(self, steer_id: str) -> SteerMessage | None:
+        """The block of steer ``steer_id``, if this builder shows it."""
+        block = self.blocks.get(f"steer:{steer_id}")
+        return block if isinstance(block, SteerMessage) else None
+
+    def show_steer(self, block: SteerMessage) -> None:
+        """Take ``block`` (shown when the user pressed Enter) as the one its events update."""
+        self.blocks[f"steer:{block.steer_id}"] = block
 
     def answer(self, item_id: str) -> AssistantMessage | None:
         block = self.blocks.get(f"answer:{item_id}")

@@ -26,6 +26,7 @@ from codeagent.tui.widgets.pages import (
     last_plan,
 )
 from codeagent.tui.widgets.plan_view import PlanView
+from codeagent.tui.widgets.steer import SteerMessage
 
 #: notices after which the current model call starts again from scratch
 RESTART_CATEGORIES = {"reconnect", "recovery", "fallback"}
@@ -56,6 +57,13 @@ class ConversationView(Vertical):
         message = UserMessage(text, queued=queued)
         self.waiting.append(message)
         await self.chat.add(message)
+
+    async def add_steer(self, steer_id: str, text: str) -> None:
+        """Show a message sent to steer the running turn; its events update its receipt."""
+        if self.live.steer(steer_id) is None:
+            block = SteerMessage(steer_id, text)
+            self.live.show_steer(block)
+            await self.chat.add(block)
 
     async def say(self, category: str, text: str, *, markdown: bool = False) -> None:
         await self.chat.add(NoticeLine(category, text, markdown=markdown))
@@ -90,7 +98,10 @@ class ConversationView(Vertical):
         match event:
             case ev.TurnStarted(text=text) if self.waiting and self.waiting[0].text == text:
                 message = self.waiting.pop(0)
-                if message.queued:  # its turn starts now: move it below the previous turn
+                if isinstance(message, SteerMessage):  # unapplied: it stays where it was typed
+                    message.sent_as_next()
+                    await self.chat.add(UserMessage(text))
+                elif message.queued:  # its turn starts now: move it below the previous turn
                     await message.remove()
                     await self.chat.add(UserMessage(text))
                 return
@@ -114,6 +125,20 @@ class ConversationView(Vertical):
             await self.chat.add(block)
         if isinstance(event, ev.TurnInterrupted):
             self.live.mark_unfinished_interrupted()
+        if isinstance(event, ev.SteerUpdate) and event.state == "unapplied":
+            self._wait_first(event.steer_id)
+
+    def _wait_first(self, steer_id: str) -> None:
+        """An unapplied steer waits first for the next turn (after earlier unapplied steers),
+        as the app's queue sends it."""
+        steer = self.live.steer(steer_id)
+        if steer is None or steer in self.waiting:
+            return
+        steer.wait_as_next()
+        ahead = 0
+        while ahead < len(self.waiting) and isinstance(self.waiting[ahead], SteerMessage):
+            ahead += 1
+        self.waiting.insert(ahead, steer)
 
     async def _discard(self, item_ids: tuple[str, ...]) -> None:
         """A restarted model call streams again as new items: remove what it showed."""
