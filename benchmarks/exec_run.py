@@ -85,9 +85,23 @@ def run_exec(
         env.pop(name, None)
     if ca_file is not None:
         env["SSL_CERT_FILE"] = str(ca_file)
+    return run_jsonl(argv, cwd=cwd, env=env, timeout=timeout)
+
+
+def run_jsonl(
+    argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float = 300.0
+) -> ExecResult:
+    """Run ``argv`` (any program printing JSON lines on stdout, e.g. ``codex exec --json``),
+    timestamp each line on arrival and collect exit code, wall and CPU time (stdin closed)."""
     started = time.monotonic()
     proc = subprocess.Popen(
-        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     events: list[dict[str, Any]] = []
     other: list[str] = []
@@ -134,4 +148,4 @@ def run_exec(
     )
 
 
-__all__ = ["REPO", "ExecResult", "run_exec"]
+__all__ = ["REPO", "ExecResult", "run_exec", "run_jsonl"]

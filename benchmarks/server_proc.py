@@ -24,7 +24,8 @@ from typing import Any
 
 def build_script(spec: str) -> Any:
     """``rollout:N`` -> the N-tool-call rollout; ``stream:TOKENS:RATE`` -> one long text reply;
-    ``none`` -> no script (echo replies)."""
+    ``file:PATH`` -> a script file (JSON or TOML, ``codeagent.server.script``); ``none`` -> no
+    script (echo replies)."""
     from benchmarks import rollout
 
     kind, _, rest = spec.partition(":")
@@ -33,9 +34,15 @@ def build_script(spec: str) -> Any:
     if kind == "stream":
         tokens, _, rate = rest.partition(":")
         return rollout.stream_script(int(tokens), float(rate))
+    if kind == "file":
+        from codeagent.server.script import Script
+
+        return Script.load(rest)
     if kind == "none":
         return None
-    raise SystemExit(f"unknown script spec {spec!r} (use rollout:N, stream:TOKENS:RATE or none)")
+    raise SystemExit(
+        f"unknown script spec {spec!r} (use rollout:N, stream:TOKENS:RATE, file:PATH or none)"
+    )
 
 
 def _plain(entry: Any) -> dict:
