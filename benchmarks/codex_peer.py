@@ -135,10 +135,12 @@ def run_codeagent(port: int, home: Path, cwd: Path, calls: int):
 
 def _one(server: ServerProcess, client: str, calls: int, index: int, go, offset: float) -> PeerRun:
     server.reset()
+    opened_before = server.dump()["connections_opened"]  # a server-lifetime count
     result = go()
     dump = server.dump()
     requests = read_requests(dump["record"])
-    run = PeerRun(client, calls, index, result, requests, connections=dump["connections_opened"])
+    opened = dump["connections_opened"] - opened_before
+    run = PeerRun(client, calls, index, result, requests, connections=opened)
     run.turns = tool_turns(requests, dump["timeline"], offset)
     status = "ok" if run.ok else f"FAILED (exit {result.exit_code}, {len(run.turns)} turns)"
     print(f"[peer] {client} {calls} calls run {index}: {status}", file=sys.stderr, flush=True)
