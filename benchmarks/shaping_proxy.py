@@ -52,9 +52,13 @@ class ShapingProxy:
         one_way_delay: float = 0.030,
         rate_bps: float | None = None,
         listen_host: str = "127.0.0.1",
+        connect_delay: float = 0.0,
     ) -> None:
         self.target = (target_host, target_port)
         self.delay = one_way_delay
+        #: Held before a new connection's first bytes: the round trip of the TCP handshake,
+        #: which a real link charges and this proxy (accepting at once) otherwise would not.
+        self.connect_delay = connect_delay
         self.listen_host = listen_host
         self.port = 0
         #: TCP connections accepted so far (new TLS handshakes for the client).
@@ -118,6 +122,8 @@ class ShapingProxy:
             c_writer.close()
             return
         try:
+            if self.connect_delay:
+                await asyncio.sleep(self.connect_delay)
             await asyncio.gather(
                 self._pipe(c_reader, s_writer, self._up),
                 self._pipe(s_reader, c_writer, self._down),
