@@ -47,6 +47,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], float]] = {
     "tui": (("5. TUI responsiveness",), 240.0),
     "git": (("6. Git checkpoint and undo",), 120.0),
     "faults": (("7. Fault sweep (every fault at every event index)",), 600.0),
+    "first_token": (("8. Enter to first token: prewarmed vs cold",), 180.0),
 }
 
 
@@ -72,6 +73,10 @@ def _run_group(name: str, smoke: bool, work_dir: Path | None) -> list[Section]:
         from benchmarks import fault_sweep
 
         return [fault_sweep.run(smoke=smoke)]
+    if name == "first_token":
+        from benchmarks import first_token
+
+        return first_token.run(smoke=smoke, work_dir=work_dir)
     raise ValueError(f"unknown benchmark group {name!r}; choose from {', '.join(GROUPS)}")
 
 
