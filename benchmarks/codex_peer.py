@@ -30,6 +30,7 @@ from benchmarks.codex_peer_report import PeerConfig, build_section
 from benchmarks.codex_peer_turns import (
     PeerRun,
     clock_offset,
+    mark_decisions,
     read_requests,
     stamp_cost,
     tool_command,
@@ -142,6 +143,8 @@ def _one(server: ServerProcess, client: str, calls: int, index: int, go, offset:
     opened = dump["connections_opened"] - opened_before
     run = PeerRun(client, calls, index, result, requests, connections=opened)
     run.turns = tool_turns(requests, dump["timeline"], offset)
+    if client == "codeagent":
+        mark_decisions(run.turns, result)
     status = "ok" if run.ok else f"FAILED (exit {result.exit_code}, {len(run.turns)} turns)"
     print(f"[peer] {client} {calls} calls run {index}: {status}", file=sys.stderr, flush=True)
     return run

@@ -88,7 +88,14 @@ def build_section(
         "**Process start to first request**: `Popen` in the harness -> the server receives the "
         "first `response.create` (Codex's first one is its `generate: false` prewarm; the "
         "second column is the first request that asks for output). **Bytes per request**: "
-        "frame sizes in the server's record."
+        "frame sizes in the server's record.\n\n"
+        f"**codeagent at ~1,000 items**: one {cfg.long_calls}-call loop (user message + 3 items "
+        "per tool call: reasoning, call, output), its turns grouped by the history length when "
+        "each request was sent. *until exec's tool_call event*: `response.completed` sent -> "
+        "exec's `tool_call` event arrives (an upper bound of parsing the response and picking "
+        "the call; the rest of *before* is the approval check, the command's containment and "
+        "spawning the shell). The server's own time per request is shown because it grows "
+        "with history too; it is not part of any turnaround."
     )
     if not codex_ran:
         s.notes.append(f"Codex CLI not run: {codex_note}.")
@@ -114,12 +121,14 @@ def build_section(
             f"{len(r.turns)} of {r.calls} tool turns seen): {tail}"
         )
     good = [r for r in runs if r.ok]
-    walls = [t.self_reported for r in good for t in r.turns if t.self_reported is not None]
+    codex_turns = [t for r in good if r.client == "codex" for t in r.turns]
+    walls = _values(codex_turns, "self_reported")
     if walls:
+        stamped = median(_values(codex_turns, "tool"))
         s.notes.append(
-            "Codex writes its own `Wall time` into each `exec_command` output; here its median "
-            f"is {ms(median(walls))} ms (max {ms(max(walls))} ms), less than the stamps show "
-            "for the same command, so it does not cover the command's run and is not used."
+            "Codex writes its own `Wall time` into each `exec_command` output; its median here "
+            f"is {ms(median(walls))} ms while the stamps give {ms(stamped)} ms for the same "
+            "commands, so it does not time the command's run and is not used."
         )
     if not good:
         s.skipped = "no run succeeded (see the notes)"
@@ -219,7 +228,16 @@ def _long_table(cfg: PeerConfig, good: list[PeerRun]) -> Table:
     table = Table(
         f"codeagent's client work per tool turn along one {cfg.long_calls}-call loop "
         "(turnaround as above, ms)",
-        ["history items when sent", "tool turns", "median", "p95", "median before", "median after"],
+        [
+            "history items when sent",
+            "tool turns",
+            "median",
+            "p95",
+            "median before",
+            "of which until exec's tool_call event",
+            "median after",
+            "server's own time per request (not counted)",
+        ],
     )
     rs = _loop_runs(good, "codeagent", cfg.long_calls)
     turns = [t for r in rs for t in r.turns]
@@ -237,7 +255,9 @@ def _long_table(cfg: PeerConfig, good: list[PeerRun]) -> Table:
             ms(median(values)),
             ms(_p95(values)),
             ms(median(_values(band, "before"))),
+            ms(median(_values(band, "decided"))),
             ms(median(_values(band, "after"))),
+            ms(median(_values(band, "server"))),
         )
     return table
 

@@ -74,10 +74,16 @@ class ToolTurn:
 
     index: int
     gap: float
+    #: When the server received this turn's request (server clock).
+    at: float = 0.0
     tool: float | None = None
     before: float | None = None
     after: float | None = None
     self_reported: float | None = None
+    #: The server's own time for the request this turn sent (received -> completed sent).
+    server: float | None = None
+    #: ``response.completed`` sent -> the client's ``tool_call`` event arrived (codeagent only).
+    decided: float | None = None
 
     @property
     def turnaround(self) -> float | None:
@@ -163,7 +169,7 @@ def tool_turns(
         if not before_it:
             continue
         done = before_it[-1]
-        turn = ToolTurn(index=len(turns), gap=request.at - done)
+        turn = ToolTurn(index=len(turns), gap=request.at - done, at=request.at)
         # The new output is the last one in the request (a full resend repeats older ones).
         stamps: dict[str, float] = {}
         for which, value in STAMP.findall(request.raw):
@@ -172,8 +178,25 @@ def tool_turns(
             turn.tool = stamps["1"] - stamps["0"]
             turn.before = (stamps["0"] - offset) - done
             turn.after = request.at - (stamps["1"] - offset)
+        after_it = [c for c in completed if c >= request.at]
+        if after_it:
+            turn.server = after_it[0] - request.at
         walls = CODEX_WALL.findall(request.raw)
         if walls:
             turn.self_reported = float(walls[-1])
         turns.append(turn)
     return turns
+
+
+def mark_decisions(turns: list[ToolTurn], result: ExecResult) -> None:
+    """Fill ``decided`` from codeagent's ``tool_call`` events (one per tool turn, in order).
+
+    Exec prints an event when its turn task next yields, so the arrival time is an upper bound
+    of when the client had parsed the response and picked the call.
+    """
+    calls = result.of_kind("tool_call")
+    if len(calls) != len(turns):
+        return
+    for turn, event in zip(turns, calls, strict=True):
+        completed = turn.at - turn.gap
+        turn.decided = float(event["t"]) - completed
