@@ -48,6 +48,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], float]] = {
     "git": (("6. Git checkpoint and undo",), 120.0),
     "faults": (("7. Fault sweep (every fault at every event index)",), 600.0),
     "first_token": (("8. Enter to first token: prewarmed vs cold",), 180.0),
+    "peer": (("9. Codex CLI as a peer",), 300.0),
 }
 
 
@@ -77,6 +78,10 @@ def _run_group(name: str, smoke: bool, work_dir: Path | None) -> list[Section]:
         from benchmarks import first_token
 
         return first_token.run(smoke=smoke, work_dir=work_dir)
+    if name == "peer":
+        from benchmarks import codex_peer
+
+        return codex_peer.run(smoke=smoke)
     raise ValueError(f"unknown benchmark group {name!r}; choose from {', '.join(GROUPS)}")
 
 
