@@ -49,6 +49,10 @@ GROUPS: dict[str, tuple[tuple[str, ...], float]] = {
     "faults": (("7. Fault sweep (every fault at every event index)",), 600.0),
     "first_token": (("8. Enter to first token: prewarmed vs cold",), 180.0),
     "peer": (("9. Codex CLI as a peer",), 300.0),
+    "startup": (
+        ("10. Startup to first paint", "11. Exec: process start to first request"),
+        240.0,
+    ),
 }
 
 
@@ -82,6 +86,10 @@ def _run_group(name: str, smoke: bool, work_dir: Path | None) -> list[Section]:
         from benchmarks import codex_peer
 
         return codex_peer.run(smoke=smoke)
+    if name == "startup":
+        from benchmarks import startup
+
+        return startup.run(smoke=smoke)
     raise ValueError(f"unknown benchmark group {name!r}; choose from {', '.join(GROUPS)}")
 
 
