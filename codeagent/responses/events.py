@@ -342,6 +342,45 @@ class ErrorEvent(ServerEvent):
         return error_from_wire(self.status, self.model_dump(mode="json"), headers)
 
 
+class SteerRef(WireModel):
+    """The steering submission a ``response.steer.*`` event is about. ``id`` is the server's
+    (absent on a failure before one was allocated); ``input`` comes back only on a failure."""
+
+    id: str | None = None
+    previous_response_id: str | None = None
+    input: Any = None
+
+
+class SteerAccepted(ServerEvent):
+    """The server queued the steer; the successor's ``response.created`` commits it."""
+
+    type: Literal["response.steer.accepted"] = "response.steer.accepted"
+    steer: SteerRef
+
+
+class SteerPending(ServerEvent):
+    """After ``response.completed``: the steer stays queued until the tool outputs come in one
+    ``response.create``, to whose input the server prepends it (do not resend it)."""
+
+    type: Literal["response.steer.pending"] = "response.steer.pending"
+    steer: SteerRef
+    reason: str = ""
+    required_input: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class SteerFailed(ServerEvent):
+    """The steer could not be committed; ``error.code`` says why (``steering_not_supported``,
+    ``too_many_pending_steers``, ``response_already_completed``...)."""
+
+    type: Literal["response.steer.failed"] = "response.steer.failed"
+    steer: SteerRef = Field(default_factory=SteerRef)
+    error: ErrorBody = Field(default_factory=ErrorBody)
+
+
+#: The server events about steering (they belong to no response's lifecycle).
+SteerEvent = SteerAccepted | SteerPending | SteerFailed
+
+
 EVENT_TYPES: dict[str, type[ServerEvent]] = {
     cls.model_fields["type"].default: cls
     for cls in (
@@ -364,6 +403,9 @@ EVENT_TYPES: dict[str, type[ServerEvent]] = {
         FunctionCallArgumentsDelta,
         FunctionCallArgumentsDone,
         ErrorEvent,
+        SteerAccepted,
+        SteerPending,
+        SteerFailed,
     )
 }
 

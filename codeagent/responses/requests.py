@@ -1,5 +1,5 @@
-"""Request bodies for ``response.create``: building them, encoding them for each transport, and
-counting the bytes that go on the wire.
+"""Request bodies for ``response.create`` (and the ``response.steer`` frame): building them,
+encoding them for each transport, and counting the bytes that go on the wire.
 
 A *body* here is the transport-neutral ``POST /responses`` body (``model``, ``input``, ...). The
 WebSocket transport sends it as one text frame with ``"type": "response.create"``; the HTTP
@@ -36,6 +36,15 @@ def websocket_frame(body: dict[str, Any]) -> str:
     frame = {"type": "response.create"}
     frame.update({k: v for k, v in body.items() if k not in ("type", "stream")})
     return encode_json(frame)
+
+
+def steer_frame(previous_response_id: str, text: str) -> str:
+    """The ``response.steer`` client event: user input for the active response
+    ``previous_response_id`` on this socket. Only these three fields are allowed (no
+    ``stream_id``: the target response decides the lane)."""
+    return encode_json(
+        {"type": "response.steer", "previous_response_id": previous_response_id, "input": text}
+    )
 
 
 def http_body(body: dict[str, Any]) -> bytes:
@@ -136,5 +145,6 @@ __all__ = [
     "paired_input",
     "replay_item",
     "settings_signature",
+    "steer_frame",
     "websocket_frame",
 ]

@@ -28,7 +28,12 @@ from codeagent.responses.errors import (
     WebSocketUnavailable,
 )
 from codeagent.responses.events import ResponseCompleted, ServerEvent
-from codeagent.responses.requests import TransportName, encoded_size, websocket_frame
+from codeagent.responses.requests import (
+    TransportName,
+    encoded_size,
+    steer_frame,
+    websocket_frame,
+)
 from codeagent.responses.websocket import WebSocketConnection
 
 if TYPE_CHECKING:
@@ -296,9 +301,14 @@ class Transport:
 
     # ------------------------------------------------------------------ requests
 
-    async def stream(self, body: dict[str, Any]) -> AsyncGenerator[ServerEvent, None]:
+    async def stream(
+        self, body: dict[str, Any], *, hold: Callable[[], bool] | None = None
+    ) -> AsyncGenerator[ServerEvent, None]:
         """Send one ``response.create`` and yield its typed events up to and including the
-        terminal one. Errors are raised as the typed errors of ``responses.errors``."""
+        terminal one. Errors are raised as the typed errors of ``responses.errors``. Over
+        WebSocket, while ``hold()`` is true after the terminal event (a steer not committed
+        yet), the stream goes on with the steer's events and an automatic successor response
+        (``WebSocketConnection.stream``)."""
         self.last_bytes_sent = 0  # nothing sent yet (a failed connect sends nothing)
         if self.active == "websocket":
             self.last_transport = "websocket"
@@ -309,7 +319,7 @@ class Transport:
                 frame = websocket_frame(body)
                 self.last_bytes_sent = len(frame.encode("utf-8"))
                 events = ws.stream(
-                    frame, lane=body.get("stream_id"), idle_timeout=self.idle_timeout
+                    frame, lane=body.get("stream_id"), idle_timeout=self.idle_timeout, hold=hold
                 )
                 try:
                     async with contextlib.aclosing(events):
@@ -353,6 +363,15 @@ class Transport:
                 if event.is_terminal:
                     return None
         return None
+
+    async def steer(self, previous_response_id: str, text: str) -> None:
+        """Send ``response.steer`` for the active response ``previous_response_id`` on the live
+        WebSocket; its answer (``response.steer.accepted|pending|failed``) arrives in that
+        response's stream. Raises ``ConnectionClosed`` when no socket is live."""
+        ws = self._ws
+        if self.active != "websocket" or ws is None or ws.closed:
+            raise ConnectionClosed("No WebSocket connection is open to steer the response on.")
+        await ws.send_steer(steer_frame(previous_response_id, text))
 
     async def compact(self, body: dict[str, Any]) -> dict[str, Any]:
         """``POST /responses/compact`` (always HTTP; the WebSocket protocol has no such event)."""

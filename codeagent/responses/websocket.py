@@ -7,6 +7,10 @@ a corrupt frame, an error event, a final event out of order, the consumer walkin
 the whole connection, because the rest of that response's events would otherwise be read as
 the next turn's. A frame that is valid JSON
 but not a usable event is skipped and logged; so is a corrupt frame while nothing streams.
+
+Steering: ``send_steer`` sends ``response.steer`` beside the streaming response; the
+``response.steer.*`` answers arrive in that response's lane, and a stream asked to ``hold``
+goes on after the terminal event with the automatic successor the steer starts.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import websockets
@@ -33,7 +37,15 @@ from codeagent.responses.errors import (
     WebSocketUnavailable,
     WireFormatError,
 )
-from codeagent.responses.events import ErrorEvent, ResponseLifecycleEvent, ServerEvent
+from codeagent.responses.events import (
+    ErrorEvent,
+    ResponseCreated,
+    ResponseLifecycleEvent,
+    ServerEvent,
+    SteerAccepted,
+    SteerFailed,
+    SteerPending,
+)
 from codeagent.responses.frames import decode_event, skipped
 
 #: Keepalive: ping every 20 s, give the server 20 s to answer (the websockets defaults).
@@ -43,6 +55,21 @@ PING_TIMEOUT = 20.0
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 _DEFAULT_LANE = ""
+#: Seconds to wait after a response ended for word on a steer it has not committed (its
+#: successor's ``response.created``, ``response.steer.pending`` or ``response.steer.failed``).
+STEER_WAIT = 10.0
+#: Error codes by which a server may refuse a steer (``ResponseSteerErrorCode`` in the SDK).
+STEER_ERROR_CODES = frozenset(
+    {
+        "steering_not_supported",
+        "too_many_pending_steers",
+        "response_not_found",
+        "response_already_completed",
+        "response_not_active",
+        "invalid_input",
+    }
+)
+LOG = logging.getLogger("codeagent.responses")
 
 
 class _RedactAuthorization(logging.Filter):
@@ -96,6 +123,8 @@ class WebSocketConnection:
         #: Why the socket ended (raised to a response started after that).
         self._close_reason: ResponsesError | None = None
         self._events_received = 0
+        #: steer frames sent and not answered yet (accepted or failed)
+        self._steers_unanswered = 0
         self._lanes: dict[str, asyncio.Queue[ServerEvent | ResponsesError]] = {}
         self._lane_locks: dict[str, asyncio.Lock] = {}
         self._reader = asyncio.create_task(self._read_forever(), name=f"ws-reader-{connection_id}")
@@ -153,12 +182,22 @@ class WebSocketConnection:
         return time.monotonic() - self.opened_at
 
     async def stream(
-        self, frame: str, *, lane: str | None = None, idle_timeout: float = 300.0
+        self,
+        frame: str,
+        *,
+        lane: str | None = None,
+        idle_timeout: float = 300.0,
+        hold: Callable[[], bool] | None = None,
+        hold_timeout: float = STEER_WAIT,
     ) -> AsyncGenerator[ServerEvent, None]:
         """Send one ``response.create`` frame and yield its events up to the terminal one.
 
         An ``error`` event is raised as the matching typed error. Waits (FIFO) while another
-        response of the same lane is streaming.
+        response of the same lane is streaming. While ``hold()`` is true after a terminal
+        event (a steer the server has not committed yet), the stream goes on: the steer's
+        events, and an automatic successor response (a ``response.created`` of a new id, then
+        its events up to its own terminal one). If ``hold_timeout`` passes with nothing, the
+        stream ends and the socket is dropped, so a successor that comes later is discarded.
         """
         key = lane or _DEFAULT_LANE
         lock = self._lane_locks.setdefault(key, asyncio.Lock())
@@ -170,6 +209,7 @@ class WebSocketConnection:
             finished = False
             response_id: str | None = None
             seen = 0
+            ended = False  # the last response ended; only a successor (or steer news) may follow
             try:
                 try:
                     await self._ws.send(frame)
@@ -178,12 +218,20 @@ class WebSocketConnection:
                         exc, early=self._events_received == 0
                     ) from None
                 while True:
+                    if ended and not (hold is not None and hold()):
+                        finished = True
+                        return
                     # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
                     # cancellation that races with an already-queued event.
                     try:
-                        async with asyncio.timeout(idle_timeout):
+                        async with asyncio.timeout(hold_timeout if ended else idle_timeout):
                             item = await queue.get()
                     except TimeoutError:
+                        if ended:
+                            LOG.info(
+                                "no word on a steer after %g s; dropping the socket", hold_timeout
+                            )
+                            return
                         raise IdleTimeout(
                             f"No event from the server for {idle_timeout:g} s; "
                             "the stream was abandoned."
@@ -200,26 +248,41 @@ class WebSocketConnection:
                             self.expired = True
                         raise error
                     if isinstance(item, ResponseLifecycleEvent):
-                        if response_id is None:
-                            response_id = item.response.id
-                        elif item.response.id != response_id:
+                        if response_id is None or (ended and isinstance(item, ResponseCreated)):
+                            response_id, ended = item.response.id, False  # (a successor)
+                        elif item.response.id != response_id or ended:
                             raise StreamCorrupted(
                                 "The server mixed events of two responses in one stream."
                             )
-                    # Set before yielding: a consumer that stops at the terminal event has
-                    # left nothing unfinished on the socket -- unless the terminal event came
-                    # first, out of order: the response's own events may still follow, so
-                    # the socket is not reused.
+                    # A consumer that stops at the terminal event leaves nothing unfinished on
+                    # the socket -- unless the terminal event came first, out of order: the
+                    # response's own events may still follow, so the socket is not reused.
                     terminal = item.is_terminal
-                    finished = terminal and seen > 0
-                    seen += 1
-                    yield item
-                    if terminal:
+                    if terminal and seen == 0:
+                        yield item
                         return
+                    seen += 1
+                    if terminal:
+                        ended = True
+                        finished = hold is None or not hold()
+                    yield item
             finally:
                 self._lanes.pop(key, None)
                 if not finished:
                     await self.abort()
+
+    async def send_steer(self, frame: str) -> None:
+        """Send a ``response.steer`` frame alongside the streaming response (its answer comes
+        as ``response.steer.*`` events in that response's stream). Raises ``ConnectionClosed``
+        when the socket is gone."""
+        if self._closed:
+            raise self._close_reason or ConnectionClosed("The WebSocket connection is closed.")
+        self._steers_unanswered += 1
+        try:
+            await self._ws.send(frame)
+        except websockets.ConnectionClosed as exc:
+            self._steers_unanswered -= 1
+            raise self._close_reason or _closed_error(exc, early=False) from None
 
     async def close(self) -> None:
         """Close cleanly (close handshake) and stop the reader."""
@@ -277,6 +340,7 @@ class WebSocketConnection:
                 transport.abort()
 
     def _route(self, event: ServerEvent) -> None:
+        event = self._steer_answer(event)
         key = event.stream_id or _DEFAULT_LANE
         queue = self._lanes.get(key)
         if queue is None and isinstance(event, ErrorEvent) and not event.stream_id:
@@ -286,6 +350,23 @@ class WebSocketConnection:
                 self.expired = True
         if queue is not None:
             queue.put_nowait(event)
+        elif isinstance(event, SteerAccepted | SteerPending | SteerFailed):
+            LOG.info("a %s event came while no response streamed; skipped", event.type)
+
+    def _steer_answer(self, event: ServerEvent) -> ServerEvent:
+        """Count the answers to our steers; a server that refuses a steer with a plain
+        ``error`` event (a steering code while a steer awaits its answer) refuses the steer,
+        not the response that streams, so that becomes ``response.steer.failed``."""
+        if isinstance(event, SteerAccepted | SteerFailed):
+            self._steers_unanswered = max(self._steers_unanswered - 1, 0)
+        elif (
+            isinstance(event, ErrorEvent)
+            and self._steers_unanswered
+            and event.body.code in STEER_ERROR_CODES
+        ):
+            self._steers_unanswered -= 1
+            return SteerFailed(stream_id=event.stream_id, error=event.body)
+        return event
 
 
 #: What a close code means, for the user (RFC 6455 section 7.4.1).
