@@ -1,4 +1,7 @@
-"""One attempt of a model call: what it has streamed, its timings, and whether it finished."""
+"""One attempt of a model call: what it has streamed, its timings, and whether it finished.
+
+A steered call can hold several responses: each automatic successor (``Attempt.successor``)
+continues the same attempt, its timings and usage carried over."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import time
 from typing import Any
 
 from codeagent.responses.errors import ConnectionClosed, error_from_payload
-from codeagent.responses.events import OutputItemDone, ResponseLifecycleEvent, ServerEvent
+from codeagent.responses.events import OutputItemDone, ResponseLifecycleEvent, ServerEvent, Usage
 
 
 class Attempt:
@@ -19,6 +22,8 @@ class Attempt:
         self.time_to_created: float | None = None
         self.time_to_first_delta: float | None = None
         self._done: dict[int, dict[str, Any]] = {}
+        #: the usage of the responses this one succeeds (steered calls)
+        self.earlier_usage: list[Usage] = []
 
     def observe(self, event: ServerEvent) -> None:
         """Note one server event of this attempt."""
@@ -44,3 +49,18 @@ class Attempt:
     def items_done(self) -> list[dict[str, Any]]:
         """The output items announced by ``output_item.done``, in output order."""
         return [self._done[index] for index in sorted(self._done)]
+
+    def successor(self) -> Attempt:
+        """The attempt that goes on with the automatic successor of the response that ended."""
+        after = Attempt()
+        after.started, after.streamed = self.started, self.streamed
+        after.time_to_created = self.time_to_created
+        after.time_to_first_delta = self.time_to_first_delta
+        ended = self.terminal.response.usage if self.terminal else None
+        after.earlier_usage = [*self.earlier_usage, *([ended] if ended else [])]
+        return after
+
+    def usage(self) -> list[Usage]:
+        """The usage of every response of this attempt (earlier ones first)."""
+        last = self.terminal.response.usage if self.terminal else None
+        return [*self.earlier_usage, *([last] if last else [])]

@@ -57,3 +57,20 @@ def restore(cls: type[Conversation], state: dict[str, Any], transport: Transport
             connection_id=None,
         )
     return conversation
+
+
+def resumed(current: Conversation, state: dict[str, Any], transport: Transport) -> Conversation:
+    """The conversation saved in ``state`` with ``current``'s settings (today's: a changed field
+    simply resends in full); a saved cache key wins. Raises ``ValueError``, ``KeyError`` or
+    ``TypeError`` for a damaged state."""
+    conversation = type(current).from_state(state, transport)
+    conversation.update_settings(
+        model=current.model,
+        instructions=current.instructions,
+        tools=current.tools,
+        store=current.store,
+        reasoning=current.reasoning,
+        context_management=current.context_management,
+        extra={**current.extra, **conversation.extra},
+    )
+    return conversation

@@ -1,6 +1,11 @@
-"""Turning one model call's server events and conversation notices into ``AgentEvent``s."""
+"""Turning one model call's server events and conversation notices into ``AgentEvent``s, and
+a turn's output into its final text."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
 
 from codeagent.agent.conversation import ConversationNotice
 from codeagent.agent.events import (
@@ -14,6 +19,7 @@ from codeagent.agent.events import (
     TransportState,
 )
 from codeagent.responses.events import (
+    MessageItem,
     OutputTextDelta,
     OutputTextDone,
     ReasoningSummaryTextDelta,
@@ -56,7 +62,8 @@ class StreamMapper:
             if isinstance(event, ResponseIncomplete):
                 details = event.response.incomplete_details or {}
                 reason = details.get("reason", "unknown reason")
-                events.append(Notice("warning", f"The response was cut short ({reason})."))
+                if reason != "steered":  # a steer ended it: its successor goes on
+                    events.append(Notice("warning", f"The response was cut short ({reason})."))
             return events
         return []
 
@@ -79,4 +86,16 @@ class StreamMapper:
         return events
 
 
-__all__ = ["StreamMapper"]
+def final_text(output: list[dict[str, Any]]) -> str:
+    """The text of the last assistant message in ``output`` ("" when there is none)."""
+    texts = []
+    for item in output:
+        if item.get("type") == "message":
+            try:
+                texts.append(MessageItem.model_validate(item).text)
+            except ValidationError:  # a malformed message shows as no text, not as a failure
+                continue
+    return texts[-1] if texts else ""
+
+
+__all__ = ["StreamMapper", "final_text"]

@@ -17,7 +17,7 @@ know are logged and not passed on.
 Context overflow: a call refused with ``context_length_exceeded`` compacts the history with the
 standalone endpoint and is made once more; a second overflow is reported with what was tried.
 What is sent never holds a tool call without its output or an output without its call
-(``requests.paired_input``).
+(``requests.paired_input``). Steered calls (``steering``): ``_successor``.
 """
 
 from __future__ import annotations
@@ -42,10 +42,11 @@ from codeagent.agent._recovery import (
     silent_retry,
 )
 from codeagent.agent._saved_state import restore, saved_state
+from codeagent.agent._successor import SteerHooks, continue_with_successor
 from codeagent.agent.events import CallMetrics
 from codeagent.agent.tool_calls import unanswered_outputs
 from codeagent.responses.errors import PreviousResponseNotFound, RequestRejected, ResponsesError
-from codeagent.responses.events import ServerEvent, UnknownEvent
+from codeagent.responses.events import ResponseCreated, ServerEvent, UnknownEvent
 from codeagent.responses.requests import (
     build_body,
     encode_json,
@@ -135,6 +136,11 @@ class Conversation:
         # whole history every call. Items are treated as immutable once added.
         self._sizes: dict[int, tuple[dict[str, Any], int]] = {}
         self._running = False
+        #: The turn's steering (``Agent.steer``); None: no steer can reach a call.
+        self.steering: SteerHooks | None = None
+        # Messages a steer left queued on the server for the next chained request: in
+        # ``items`` (the server prepends them), left out of that request's input.
+        self._queued: list[dict[str, Any]] = []
         # Held while a prewarm is in flight; a model call waits for it (bounded) to chain on it.
         self._warming = asyncio.Lock()
 
@@ -150,9 +156,19 @@ class Conversation:
         """Append input items (tool outputs and the like), copied."""
         self.items.extend(copy.deepcopy(list(items)))
 
+    def add_queued_steers(self, items: list[dict[str, Any]]) -> None:
+        """Put user messages a steer left queued on the server (``response.steer.pending``)
+        where the server prepends them to the next request chained on the last response:
+        before the items added since. That request does not send them; a full one does."""
+        at = self._chain.length if self._chain is not None else len(self.items)
+        queued = copy.deepcopy(list(items))
+        self.items[at:at] = queued
+        self._queued.extend(queued)
+
     def reset(self) -> None:
         """Forget the history and the chain (a new session on the same transport)."""
         self.items = []
+        self._queued = []
         self.last_output = []
         self.last_metrics = None
         self._chain = None
@@ -276,12 +292,15 @@ class Conversation:
             plan = self._plan(force_full)
             attempt = Attempt()
             try:
-                events = self.transport.stream(plan.body)
+                hold = self.steering.hold if self.steering is not None else None
+                events = self.transport.stream(plan.body, hold=hold)
                 async with contextlib.aclosing(events):
                     async for event in events:
                         if isinstance(event, UnknownEvent):
                             LOG.info("skipped a server event of unknown type %r", event.type)
                             continue
+                        if isinstance(event, ResponseCreated) and attempt.terminal is not None:
+                            attempt = continue_with_successor(self.items, attempt, self.steering)
                         attempt.observe(event)
                         yield event
                 bytes_sent += self.transport.last_bytes_sent
@@ -334,7 +353,11 @@ class Conversation:
             and chain is not None
             and chain.usable(self.items, signature, store=self.store, transport=self.transport)
         ):
-            suffix = [replay_item(item, store=self.store) for item in self.items[chain.length :]]
+            # What a steer queued on this socket the server prepends itself; another forgot it.
+            same = chain.connection_id == self.transport.connection_id
+            queued = self._queued if same else []
+            new = [i for i in self.items[chain.length :] if all(i is not q for q in queued)]
+            suffix = [replay_item(item, store=self.store) for item in new]
             suffix = paired_input(suffix, earlier=self.items[: chain.length])
             return _Plan(build_body(settings, suffix, chain.response_id), True, full_size)
         full_items = paired_input([replay_item(item, store=self.store) for item in self.items])
@@ -368,6 +391,7 @@ class Conversation:
         output = [copy.deepcopy(item) for item in (response.output or attempt.items_done())]
         self.items.extend(output)
         self.last_output = output
+        self._queued = []  # the server has them now, or the full input carried them
         self._chain = Chain(
             response_id=response.id,
             length=len(self.items),
@@ -378,7 +402,7 @@ class Conversation:
             if self.transport.active == "websocket"
             else None,
         )
-        usage = response.usage
+        usage = attempt.usage()  # every response of a steered call counts
         self.last_metrics = CallMetrics(
             transport=self.transport.last_transport,
             chained=plan.chained,
@@ -387,10 +411,10 @@ class Conversation:
             time_to_created=attempt.time_to_created,
             time_to_first_delta=attempt.time_to_first_delta,
             total_time=time.monotonic() - started,
-            input_tokens=usage.input_tokens if usage else 0,
-            cached_tokens=usage.input_tokens_details.cached_tokens if usage else 0,
-            output_tokens=usage.output_tokens if usage else 0,
-            reasoning_tokens=usage.output_tokens_details.reasoning_tokens if usage else 0,
+            input_tokens=sum(u.input_tokens for u in usage),
+            cached_tokens=sum(u.input_tokens_details.cached_tokens for u in usage),
+            output_tokens=sum(u.output_tokens for u in usage),
+            reasoning_tokens=sum(u.output_tokens_details.reasoning_tokens for u in usage),
             response_id=response.id,
             recoveries=tuple(recoveries),
         )
@@ -410,7 +434,7 @@ class Conversation:
             body["prompt_cache_key"] = self.extra["prompt_cache_key"]
         result = await self.transport.compact(body)
         self.items = [copy.deepcopy(item) for item in result["output"]]
-        self._chain = None
+        self._chain, self._queued = None, []
         self._sizes.clear()
         return result
 

@@ -17,14 +17,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from codeagent.agent._failures import error_event, not_run_note
 from codeagent.agent._runaway import TurnGuard
-from codeagent.agent._streaming import StreamMapper
+from codeagent.agent._saved_state import resumed
+from codeagent.agent._steering import Steering, can_steer
+from codeagent.agent._streaming import StreamMapper, final_text
 from codeagent.agent._tool_batches import run_batch, tool_batches
 from codeagent.agent.approvals import Approver, Policy
 from codeagent.agent.assembly import (
+    client_compact_threshold,
     conversation_options,
     make_checkpoints,
     make_model_check,
@@ -60,7 +61,6 @@ from codeagent.agent.tool_calls import (
 from codeagent.agent.tool_runner import ToolRunner
 from codeagent.agent.tools.commands import is_read_only, path_outside
 from codeagent.config import Settings
-from codeagent.responses.events import MessageItem
 from codeagent.sessions import Session, SessionError, SessionStore
 from codeagent.workspace.git_checkpoints import TurnRecord
 from codeagent.workspace.git_messages import UndoResult
@@ -139,6 +139,7 @@ class Agent:
         )
         self.usage = UsageTotals()
         self.last_metrics: CallMetrics | None = None
+        self.steering = Steering(self._emit, self.transport.steer, lambda: can_steer(self))
         self._transcript: list[dict[str, Any]] = self.session.events()
         self._executed: dict[str, dict[str, Any]] = {}
         self._queue: asyncio.Queue[Any] | None = None
@@ -159,20 +160,14 @@ class Agent:
         agent.usage = UsageTotals.from_transcript(agent.transcript, catalog_entry)
         state = session.last_state()
         if state and "conversation" in state:
-            current = agent.conversation
-            try:
-                agent.conversation = Conversation.from_state(state["conversation"], agent.transport)
+            try:  # the saved history with today's settings
+                agent.conversation = resumed(
+                    agent.conversation, state["conversation"], agent.transport
+                )
             except (ValueError, KeyError, TypeError) as exc:
                 raise SessionError(
                     f"session {session.id} cannot be resumed: its saved state is damaged ({exc})"
                 ) from None
-            # The saved history with today's settings; a changed field simply resends in full.
-            agent.conversation.update_settings(
-                model=current.model, instructions=current.instructions, tools=current.tools,
-                store=current.store, reasoning=current.reasoning,
-                context_management=current.context_management,
-                extra={**current.extra, **agent.conversation.extra},  # a saved cache key wins
-            )  # fmt: skip
         return agent
 
     # ------------------------------------------------------------------ a turn
@@ -208,6 +203,16 @@ class Agent:
         except Exception as exc:  # never the user's concern: the turn connects on its own
             self._next_prewarm = time.monotonic() + PREWARM_BACKOFF
             LOG.info("prewarm failed: %s", exc)
+
+    def steer(self, text: str) -> str:
+        """Apply ``text`` to the running turn (call it only while ``busy``); returns its steer
+        id. Never blocks: ``SteerSubmitted`` and its ``SteerUpdate`` receipts come in the
+        turn's event stream (``_steering`` says how the message travels)."""
+        if not self.busy:
+            raise RuntimeError("no turn is running to steer; send the message instead")
+        if not text.strip():
+            raise ValueError("a steer needs some text")
+        return self.steering.submit(text)
 
     @property
     def busy(self) -> bool:
@@ -256,11 +261,14 @@ class Agent:
                                          "commands that may write need approval."))  # fmt: skip
         while self.startup_notices:  # unless a UI showed them at start already
             self._emit(self.startup_notices.pop(0))
-        calls, tool_calls, files = [], 0, []
+        calls, tool_calls, files = list[CallMetrics](), 0, []
         guard = TurnGuard(self.settings.max_model_calls_per_turn)
         while True:
             guard.before_model_call()
             await self.mcp.prepare(self.conversation, self._emit)  # their tools, their failures
+            if calls:  # mid-turn too: a long tool loop must not outgrow the window
+                await self._maybe_compact()
+            self.steering.before_call(self.conversation)
             calls.append(await self._model_call())
             pending = tool_calls_in(self.conversation.last_output)
             if not pending:
@@ -291,7 +299,7 @@ class Agent:
                 model_calls=len(calls),
                 tool_calls=tool_calls,
                 files_changed=tuple(files),
-                final_text=_final_text(self.conversation.last_output),
+                final_text=final_text(self.conversation.last_output),
             )
         )
 
@@ -299,8 +307,10 @@ class Agent:
         """One model call, streamed out as agent events; returns its metrics."""
         mapper = StreamMapper()
         async for event in self.conversation.run():
+            self.steering.observe(event)
             for agent_event in mapper.map(event):
                 self._emit(agent_event)
+        self.steering.after_call()
         metrics = self.conversation.last_metrics
         assert metrics is not None  # run() sets it whenever it returns normally
         self.usage.add(metrics, self.settings.catalog().get(self.conversation.model))
@@ -316,7 +326,9 @@ class Agent:
             self.conversation.add_items([item])
 
     async def _finish(self, turn_id: str, text: str) -> TurnRecord | None:
-        """Close the turn's checkpoint and save the conversation (idempotent per turn)."""
+        """Close the turn: steers no call took come back unapplied (the UI sends them next),
+        the checkpoint is closed and the conversation saved (idempotent per turn)."""
+        self.steering.end_turn()
         try:
             # git work off the event loop, like the checkpoint itself.
             record = await asyncio.to_thread(self.workspace.after_turn, turn_id, text[:72])
@@ -330,7 +342,7 @@ class Agent:
         return record
 
     async def _maybe_compact(self) -> None:
-        threshold = self.settings.compact_threshold
+        threshold = client_compact_threshold(self.settings)
         if threshold and self.usage.context_tokens > threshold:
             self._emit(Notice("info", await self.compact()))
 
@@ -435,17 +447,6 @@ class Agent:
         close = getattr(self.workspace, "close", None)
         if close is not None:
             close()
-
-
-def _final_text(output: list[dict[str, Any]]) -> str:
-    texts = []
-    for item in output:
-        if item.get("type") == "message":
-            try:
-                texts.append(MessageItem.model_validate(item).text)
-            except ValidationError:  # a malformed message shows as no text, not as a failure
-                continue
-    return texts[-1] if texts else ""
 
 
 __all__ = ["Agent"]
