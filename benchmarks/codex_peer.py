@@ -175,7 +175,7 @@ def run(smoke: bool = False) -> list[Section]:
         script.write_text(json.dumps(peer_script([*cfg.loops, cfg.long_calls, cfg.warmup])))
         workspaces = {c: make_workspace(root / f"ws-{c}") for c in CLIENTS}
         with ServerProcess(f"file:{script}", scratch=root) as server:
-            codex_home = write_codex_home(cache / "codex-home", server.port)
+            codex_home = write_codex_home(root / "codex-home", server.port)  # fresh each report
 
             def go(client: str, calls: int):
                 if client == "codex":
