@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from codeagent.agent.assembly import context_management, conversation_options, reasoning_param
+from codeagent.agent.assembly import (
+    client_compact_threshold,
+    context_management,
+    conversation_options,
+    reasoning_param,
+)
 from codeagent.config import ConfigError, add_arguments, load_settings
 from codeagent.responses.catalog import DEFAULT_MODEL
 
@@ -122,12 +127,25 @@ def test_compaction_is_on_by_default_and_follows_the_model(tmp_path: Path) -> No
     def cm(**overrides):
         return context_management(load_settings(tmp_path, overrides))
 
-    assert cm() == [{"type": "compaction", "compact_threshold": 840_000}]
+    def client(**overrides):
+        return client_compact_threshold(load_settings(tmp_path, overrides))
+
+    # A steerable model (the default, gpt-6-astra): the API does not steer responses that use
+    # context_management, so the client compacts at the same 80% of the window itself.
+    assert cm() is None and client() == 840_000
+    assert cm(compact_threshold=50_000) is None and client(compact_threshold=50_000) == 50_000
+    # A model without steering keeps server-side compaction; the client only on request.
     assert cm(model="gpt-5") == [{"type": "compaction", "compact_threshold": 320_000}]
-    assert cm(compact_threshold=50_000) == [{"type": "compaction", "compact_threshold": 50_000}]
-    assert cm(compact_threshold=10) == [{"type": "compaction", "compact_threshold": 1000}]
-    assert cm(compaction=False) is None
+    assert client(model="gpt-5") is None
+    gpt5 = {"model": "gpt-5", "compact_threshold": 50_000}
+    assert cm(**gpt5) == [{"type": "compaction", "compact_threshold": 50_000}]
+    assert client(**gpt5) == 50_000
+    assert cm(model="gpt-5", compact_threshold=10) == [
+        {"type": "compaction", "compact_threshold": 1000}
+    ]
+    assert cm(compaction=False) is None and client(compaction=False) is None
     assert cm(model="local-llm") is None  # window unknown and no threshold given
+    assert client(model="local-llm") is None
 
 
 def test_conversation_options_carry_a_per_session_cache_key(tmp_path: Path) -> None:

@@ -57,18 +57,42 @@ def reasoning_param(settings: Settings) -> dict[str, Any] | None:
 
 def context_management(settings: Settings) -> list[dict[str, Any]] | None:
     """Server-side compaction: ``compact_threshold`` when set, else 80% of the model's context
-    window from the catalog (None when compaction is off or the window is unknown)."""
+    window from the catalog (None when compaction is off or the window is unknown). None as
+    well for a model the catalog marks as steerable: the API does not steer a response that
+    uses ``context_management``, so the client compacts such conversations itself
+    (``client_compact_threshold``)."""
+    if not settings.compaction or _steerable(settings):
+        return None
+    threshold = _threshold(settings)
+    if threshold is None:
+        return None
+    # The API refuses a threshold below 1000; a smaller one still triggers the client's own
+    # compaction before a model call (Agent._maybe_compact).
+    return [{"type": "compaction", "compact_threshold": max(threshold, MIN_COMPACT_THRESHOLD)}]
+
+
+def client_compact_threshold(settings: Settings) -> int | None:
+    """Context tokens above which the agent compacts (``/responses/compact``) before the next
+    model call: for a steerable model, in place of server-side compaction, the same threshold
+    (``compact_threshold``, else 80% of its window); otherwise only an explicit
+    ``compact_threshold`` (server-side compaction does the rest). None: never."""
     if not settings.compaction:
         return None
-    threshold = settings.compact_threshold
-    if threshold is None:
-        entry = settings.catalog().get(settings.model)
-        if entry is None:
-            return None
-        threshold = entry.compact_threshold()
-    # The API refuses a threshold below 1000; a smaller one still triggers the client's own
-    # compaction before a turn (Agent._maybe_compact).
-    return [{"type": "compaction", "compact_threshold": max(threshold, MIN_COMPACT_THRESHOLD)}]
+    if _steerable(settings):
+        return _threshold(settings)
+    return settings.compact_threshold
+
+
+def _steerable(settings: Settings) -> bool:
+    entry = settings.catalog().get(settings.model)
+    return entry is not None and entry.steering
+
+
+def _threshold(settings: Settings) -> int | None:
+    if settings.compact_threshold is not None:
+        return settings.compact_threshold
+    entry = settings.catalog().get(settings.model)
+    return entry.compact_threshold() if entry is not None else None
 
 
 def conversation_options(settings: Settings, session_id: str) -> dict[str, Any]:
@@ -146,6 +170,7 @@ def make_checkpoints(
 
 
 __all__ = [
+    "client_compact_threshold",
     "context_management",
     "conversation_options",
     "make_checkpoints",
