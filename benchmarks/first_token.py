@@ -6,11 +6,12 @@ awaits ``Agent.prewarm()`` (socket, TLS, upgrade, ``generate: false`` with instr
 tools), waits while "the user types", reports ready, and on the harness's "go" (the Enter) calls
 ``Agent.submit`` and takes the time of the first ``TextDelta``: Enter to the first visible text.
 **Cold** is the same without the prewarm, so the socket opens on Enter. The server
-(``server_proc``, echo replies) runs in its own process behind ``shaped_server``'s link; its
-timeline gives the server's time (the turn's request received -> its first delta sent) and its
-record what the first request carried. A probe process measures the link's round trip (WebSocket
-ping -> pong through the whole path) and a connection's setup (TCP + TLS + upgrade). Modes
-alternate A B A B after one untimed warm-up run. All processes read the same ``CLOCK_MONOTONIC``.
+(``server_proc``, a scripted answer streamed at 100 tokens/s) runs in its own process behind
+``shaped_server``'s link; its timeline gives the server's time (the turn's request received ->
+its first delta sent) and its record what the first request carried. A probe process measures
+the link's round trip (WebSocket ping -> pong through the whole path) and a connection's setup
+(TCP + TLS + upgrade). Modes alternate A B A B after one untimed warm-up run. All processes
+read the same ``CLOCK_MONOTONIC``.
 
 Alone: ``.venv/bin/python -m benchmarks.first_token [--runs N] [--smoke]``
 """
@@ -22,12 +23,10 @@ import asyncio
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +34,23 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.e2e_model import LinkSpec
-from benchmarks.report import Section, Table, ms, percentile
+from benchmarks.first_token_report import MODES, Measured, Sample, build_section
+from benchmarks.report import Section
 from benchmarks.server_handle import REPO, child_env
 from benchmarks.shaped_server import ShapedServer, shaped_server
 
-TITLE = "8. Enter to first token: prewarmed vs cold"
-MODES = ("cold", "prewarmed")
 MESSAGE = "Hello! What can you do?"
 API_KEY = "sk-benchmark-not-a-real-key"
 #: Seconds between the app's start (and its prewarm) and the Enter: the user typing.
 TYPING = 0.5
+#: The scripted model's answer, streamed at a model's pace: the first delta comes alone, as from
+#: a real model, not in one burst with the rest of the answer (which the client would work
+#: through before the first delta reached the screen).
+ANSWER = (
+    "I can read and search this repository, run commands in a sandbox, and propose patches "
+    "that you approve before anything changes. What would you like to do first?"
+)
+TOKENS_PER_SECOND = 100.0
 PINGS = 10
 
 
@@ -62,11 +68,11 @@ def _say(data: dict[str, Any]) -> None:
 
 async def _client(mode: str, base_url: str, root: Path) -> None:
     """One app start and one turn; prints a ready line, waits for "go", prints the timings."""
+    from pydantic import SecretStr
+
     from codeagent.agent.events import AgentError, TextDelta, TurnCompleted
     from codeagent.agent.loop import Agent
     from codeagent.config import Settings
-
-    from pydantic import SecretStr
 
     settings = Settings(base_url=base_url, api_key=SecretStr(API_KEY), transport="websocket")
     agent = Agent(settings, root, _NoApprovals())
@@ -117,25 +123,6 @@ async def _probe(base_url: str, pings: int) -> None:
 
 
 # ---------------------------------------------------------------- the harness
-
-
-@dataclass
-class Sample:
-    """One run: Enter to first delta, the server's part, and what the turn's request carried."""
-
-    mode: str
-    enter_to_token: float
-    server_time: float
-    before_send: float  # Enter -> the request at the server, minus the one-way delay
-    after_delta: float  # the first delta sent -> shown, minus the one-way delay
-    client_cpu: float  # the client process's CPU time from Enter to the first delta
-    prewarm_s: float | None
-    chained: bool
-    frame_bytes: int  # the turn's response.create as sent (JSON text)
-    prewarm_bytes: int  # the generate: false request sent while typing (0 when cold)
-    fields: str  # what the turn's request held
-    wire_up: int  # bytes up from Enter to the turn's end (TLS and upgrade included)
-    new_connections: int  # TCP connections opened after Enter
 
 
 class _Harness:
@@ -269,24 +256,18 @@ def _repo(root: Path) -> Path:
     return root
 
 
-@dataclass
-class Measured:
-    """Everything one measurement produced, for ``build_section``."""
-
-    samples: list[Sample]
-    probes: list[dict[str, Any]]  # each: the connection's setup ("open_s"), ping "rtts"
-    how: str
-    link: LinkSpec
-    load: tuple[tuple[float, ...], tuple[float, ...]]  # load average before, after
-
-
 def collect(runs: int, pings: int, use_namespace: bool, work_dir: Path | None = None) -> Measured:
     """Warm-up, then ``runs`` alternating cold/prewarmed runs between two probes."""
     link = LinkSpec()
     scratch = Path(tempfile.mkdtemp(prefix="cabench-first-token-", dir=work_dir))
     load_before = os.getloadavg()
     try:
-        with shaped_server(scratch, link, use_namespace=use_namespace) as shaped:
+        script = scratch / "answer.json"
+        step = {"tokens_per_second": TOKENS_PER_SECOND, "items": [{"type": "text", "text": ANSWER}]}
+        script.write_text(json.dumps({"episodes": [{"steps": [step]}]}))
+        with shaped_server(
+            scratch, link, script=f"file:{script}", use_namespace=use_namespace
+        ) as shaped:
             harness = _Harness(shaped, scratch, link)
             harness.run("cold")  # untimed: the server's first request, the page cache
             probes = [harness.probe(pings)]
@@ -298,116 +279,16 @@ def collect(runs: int, pings: int, use_namespace: bool, work_dir: Path | None = 
     return Measured(samples, probes, how, link, (load_before, os.getloadavg()))
 
 
-# ---------------------------------------------------------------- the report
-
-
-def build_section(measured: Measured) -> Section:
-    """The section: times per mode, the goal's comparison, and what the first request carried."""
-    samples, probes, link, load = measured.samples, measured.probes, measured.link, measured.load
-    by_mode = {m: [s for s in samples if s.mode == m] for m in MODES}
-    times = {m: [s.enter_to_token for s in by_mode[m]] for m in MODES}
-    med = {m: statistics.median(times[m]) for m in MODES}
-    rtt = statistics.median([r for p in probes for r in p["rtts"]])
-    setup = statistics.median(p["open_s"] for p in probes)
-    warm = by_mode["prewarmed"]
-    server = statistics.median(s.server_time for s in warm)
-    bound = rtt + server
-    within = sum(s.enter_to_token <= rtt + s.server_time for s in warm)
-    met = med["prewarmed"] <= bound
-
-    timing = Table(
-        f"Enter to first visible text delta, ms ({len(warm)} runs per mode, alternating)",
-        ["mode", "median", "p90", "min", "max", "server time", "Enter -> request at the server",
-         "first delta sent -> shown", "left after 1 RTT + server time",
-         "client CPU, Enter to first delta"],
-    )  # fmt: skip
-    for m in MODES:
-        rows = by_mode[m]
-        timing.add(
-            m, ms(med[m]), ms(percentile(times[m], 90)), ms(min(times[m])), ms(max(times[m])),
-            _median_ms(s.server_time for s in rows), _median_ms(s.before_send for s in rows),
-            _median_ms(s.after_delta for s in rows),
-            _median_ms(s.enter_to_token - rtt - s.server_time for s in rows),
-            _median_ms(s.client_cpu for s in rows),
-        )  # fmt: skip
-    goal = Table("The goal: prewarmed Enter to first token <= 1 RTT + server time", ["", "value"])
-    goal.add("link round trip (WebSocket ping -> pong, median of all probes), ms", ms(rtt))
-    goal.add("a new connection: TCP + TLS + WebSocket upgrade (probe, median), ms", ms(setup))
-    goal.add("server time of the prewarmed turns (request received -> first delta sent), ms",
-             ms(server))  # fmt: skip
-    goal.add("1 RTT + server time, ms", ms(bound))
-    goal.add("prewarmed, median, ms", ms(med["prewarmed"]))
-    verdict = "met" if met else "not met"
-    goal.add("prewarmed median <= 1 RTT + server time", f"{verdict} ({ms(med['prewarmed'])} "
-             f"{'<=' if met else '>'} {ms(bound)})")  # fmt: skip
-    goal.add("prewarmed runs within their own 1 RTT + server time", f"{within} of {len(warm)}")
-    goal.add("gap: prewarmed median - (1 RTT + server time), ms", ms(med["prewarmed"] - bound))
-    goal.add("what fills it: the client's CPU from Enter to the first delta (prewarmed "
-             "median), ms", ms(statistics.median(s.client_cpu for s in warm)))  # fmt: skip
-    goal.add("cold / prewarmed (medians)", f"{med['cold'] / med['prewarmed']:.2f}x")
-
-    carried = Table(
-        "What the turn's first request carried (medians; the server's record and the link's "
-        "byte count)",
-        ["mode", "response.create, bytes (JSON)", "it held", "sent before Enter (prewarm), bytes",
-         "bytes up on the link, Enter to the turn's end", "TCP connections opened after Enter"],
-    )  # fmt: skip
-    for m in MODES:
-        rows = by_mode[m]
-        carried.add(
-            m, int(statistics.median(s.frame_bytes for s in rows)), rows[-1].fields,
-            int(statistics.median(s.prewarm_bytes for s in rows)),
-            int(statistics.median(s.wire_up for s in rows)),
-            int(statistics.median(s.new_connections for s in rows)),
-        )  # fmt: skip
-    unchained = sum(not s.chained for s in warm)
-    notes = [
-        f"Link: {link.describe()}; {measured.how}.",
-        f"Load average (1, 5, 15 min) before: {_load(load[0])}; after: {_load(load[1])} "
-        f"({os.cpu_count()} cores, shared).",
-        "Prewarm itself (run while the user types, not part of the times above), median: "
-        f"{ms(statistics.median(s.prewarm_s or 0.0 for s in warm))} ms"
-        + (f"; {unchained} prewarm(s) failed and those turns went cold" if unchained else ""),
-        "Columns after the server time are medians, each leg minus the link's one-way delay "
-        f'({link.rtt * 500:.0f} ms): "Enter -> request at the server" is the client building '
-        "and sending the request (for cold, also the connection's three round trips: TCP, TLS "
-        '1.3, upgrade); "first delta sent -> shown" is the client reading and routing the '
-        'first delta; "left after" is Enter to token minus the measured RTT and the server '
-        "time, i.e. the client's own time plus the difference between the ping's round trip and "
-        "the link's.",
-        "A chained request still repeats `instructions` and `tools`: the API does not carry them "
-        "over through `previous_response_id`; its `input` is the user's message alone, and "
-        "permessage-deflate sends the repeated part as back-references to the prewarm's.",
-    ]
-    return Section(
-        key="first_token",
-        title=TITLE,
-        method=__doc__.split("\n\n", 1)[1].rsplit("\n\nAlone:", 1)[0],
-        tables=[timing, goal, carried],
-        notes=notes,
-        headlines=[
-            ["Enter to first token, prewarmed / cold (median)",
-             f"{ms(med['prewarmed'])} ms / {ms(med['cold'])} ms "
-             f"({med['cold'] / med['prewarmed']:.2f}x)"],
-            ["prewarmed first token <= 1 RTT + server time",
-             f"{verdict}: {ms(med['prewarmed'])} vs {ms(bound)} ms"],
-        ],
-    )  # fmt: skip
-
-
-def _median_ms(values: Any) -> str:
-    return ms(statistics.median(values))
-
-
-def _load(values: tuple[float, ...]) -> str:
-    return ", ".join(f"{v:.2f}" for v in values)
+def section(measured: Measured) -> Section:
+    """The report's section for ``measured``, its method taken from this module's docstring."""
+    return build_section(measured, __doc__.split("\n\n", 1)[1].rsplit("\n\nAlone:", 1)[0])
 
 
 def run(smoke: bool = False, work_dir: Path | None = None) -> list[Section]:
     """The section. Smoke mode: 2 runs per mode, 3 pings, loopback proxy (no namespace)."""
     if smoke:
-        return [build_section(collect(runs=2, pings=3, use_namespace=False, work_dir=work_dir))]
-    return [build_section(collect(runs=12, pings=PINGS, use_namespace=True, work_dir=work_dir))]
+        return [section(collect(runs=2, pings=3, use_namespace=False, work_dir=work_dir))]
+    return [section(collect(runs=12, pings=PINGS, use_namespace=True, work_dir=work_dir))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -427,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.smoke:
         print(run(smoke=True)[0].to_markdown())
     else:
-        print(build_section(collect(args.runs, PINGS, use_namespace=True)).to_markdown())
+        print(section(collect(args.runs, PINGS, use_namespace=True)).to_markdown())
     return 0
 
 

@@ -30,7 +30,7 @@ def test_prewarmed_enter_sends_only_the_message_on_the_open_socket(tmp_path: Pat
     # The connection's handshakes travel after a cold Enter: more bytes up than the request.
     assert cold.wire_up > warm.wire_up
 
-    section = first_token.build_section(measured)
+    section = first_token.section(measured)
     assert [t.caption.split(",")[0] for t in section.tables] == [
         "Enter to first visible text delta",
         "The goal: prewarmed Enter to first token <= 1 RTT + server time",
