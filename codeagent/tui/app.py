@@ -30,7 +30,7 @@ from codeagent.tui.coalesce import DeltaCoalescer
 from codeagent.tui.command_context import AppCommandContext
 from codeagent.tui.messages import AgentEventReceived, ApprovalRequested, TurnFinished
 from codeagent.tui.notify import Notifier
-from codeagent.tui.personal import apply_personal_setup
+from codeagent.tui.personal import apply_personal_setup, register_themes
 from codeagent.tui.welcome import welcome_text
 from codeagent.tui.widgets.chat import NoticeLine
 from codeagent.tui.widgets.completion import CompletionMenu
@@ -90,6 +90,8 @@ class CodeAgentApp(App[int]):
         self.status_bar.source = lambda: self.agent.status()  # the agent may be replaced
         self.side = Vertical(id="side")
         self.own_themes: list[str] = []
+        #: chosen before the first stylesheet parse; problems are named in the chat on mount
+        self.theme_problems = register_themes(self)
         self.custom_commands = CustomCommands()  # loaded on mount (codeagent.custom_commands)
         self.notifier = Notifier(self, getattr(settings, "notify", "bell"))
 
@@ -105,12 +107,13 @@ class CodeAgentApp(App[int]):
         yield Footer(compact=True)  # compact: Esc and Ctrl+Q still fit at 80 columns
 
     def on_mount(self) -> None:
-        apply_personal_setup(self)  # themes, keymap, custom commands (problems named in chat)
+        apply_personal_setup(self)  # keymap, custom commands; problems (and themes') in chat
         self.approver.attach(self)
         self.side.display = False
         self.prompt.focus()
         self.refresh_status()
-        self.load_files()
+        # After the first paint: ``git ls-files`` is not on the first screen (issue 15).
+        self.call_after_refresh(self.load_files)
         self.show_notice("welcome", welcome_text(self.agent.status(), self.root, self.settings))
         if self.banner:
             self.show_info(self.banner)

@@ -1,4 +1,5 @@
-"""The user's own setup, applied when the app mounts: themes, keymap and custom commands.
+"""The user's own setup: themes (chosen as the app is built), keymap and custom commands (when
+it mounts).
 
 Each comes from files the user (or, for custom commands, the repository) wrote, so each problem
 is named in the chat once and everything that is usable still applies.
@@ -17,21 +18,29 @@ if TYPE_CHECKING:
 
 
 def apply_personal_setup(app: CodeAgentApp) -> None:
-    """Register the themes and pick the configured one, apply the keymap, load the commands."""
-    register_themes(app)
+    """Once mounted: name the theme problems ``register_themes`` found, apply the keymap, load
+    the commands."""
+    for problem in app.theme_problems:
+        app.show_error(problem)
     apply_keymap(app)
     offer_custom_commands(app)
 
 
-def register_themes(app: CodeAgentApp) -> None:
-    """The bundled themes and the user's (``<config dir>/themes/``), then the configured one."""
+def register_themes(app: CodeAgentApp) -> list[str]:
+    """The bundled themes and the user's (``<config dir>/themes/``), then the configured one;
+    returns the problems to show once the chat exists.
+
+    Called before the app runs: the first stylesheet parse then uses the chosen theme (a theme
+    set after mount parses and applies all the CSS a second time before the first paint).
+    """
     from codeagent.tui.themes import ThemeError, load_themes, user_themes_dir  # pydantic, pygments
 
+    problems = []
     try:
         themes = load_themes(user_themes_dir())
     except ThemeError as error:  # each bad file is named; every good theme still loads
         themes = error.themes
-        app.show_error(str(error))
+        problems.append(str(error))
     for theme in themes:
         app.register_theme(theme)
         app.own_themes.append(theme.name)
@@ -40,7 +49,8 @@ def register_themes(app: CodeAgentApp) -> None:
         app.theme = wanted
     else:
         names = ", ".join(app.own_themes or sorted(app.available_themes))
-        app.show_error(f"Theme '{wanted}' not found; using {app.theme}. Available: {names}.")
+        problems.append(f"Theme '{wanted}' not found; using {app.theme}. Available: {names}.")
+    return problems
 
 
 def apply_keymap(app: CodeAgentApp) -> None:
