@@ -28,6 +28,8 @@ from codeagent.tui import commands
 from codeagent.tui.approver import TuiApprover
 from codeagent.tui.coalesce import DeltaCoalescer
 from codeagent.tui.command_context import AppCommandContext
+from codeagent.tui.gc_pacing import PACED_GC
+from codeagent.tui.inbox import Inbox
 from codeagent.tui.messages import AgentEventReceived, ApprovalRequested, TurnFinished
 from codeagent.tui.notify import Notifier
 from codeagent.tui.personal import apply_personal_setup, register_themes
@@ -79,7 +81,9 @@ class CodeAgentApp(App[int]):
         self.root = Path(root)
         self.banner = banner
         self.turn_running = False
-        self.queue: list[str] = []
+        #: steers of the running turn and the messages queued for after it
+        self.inbox = Inbox()
+        self.queue = self.inbox.queue
         self.menu = CompletionMenu(id="menu")
         self.prompt = PromptArea(self.menu, list(commands.REGISTRY.values()), id="prompt")
         self.commands = AppCommandContext(self)
@@ -201,23 +205,38 @@ class CodeAgentApp(App[int]):
 
     @on(PromptArea.Submitted)
     async def on_prompt_submitted(self, message: PromptArea.Submitted) -> None:
+        """Enter sends; while a turn runs Enter steers it and Tab (``message.queue``) queues
+        the message for after it. Slash commands run at once; a custom one is queued."""
         text = message.text
+        steer = not message.queue
         if text.startswith("/"):
             prompt = self.custom_commands.expand_invocation(text)
             if prompt is None:
                 await commands.run_command(self.commands, text)
                 return
-            text = prompt  # a custom command is a message to the model, queued like one
+            text, steer = prompt, False  # a custom command is a message to the model, queued
         if self.turn_running:
-            self.queue.append(text)
-            self.status_bar.queued = len(self.queue)
-            await self.conversation.add_user_message(text, queued=True)
+            # (The agent may have ended the turn before the app heard: then it goes next.)
+            if steer and self.agent.busy:
+                steer_id = self.agent.steer(text)
+                self.inbox.steered(steer_id, text)
+                await self.conversation.add_steer(steer_id, text)
+            else:
+                self.queue.append(text)
+                await self.conversation.add_user_message(text, queued=True)
+            self._show_inbox()
             return
         await self.conversation.add_user_message(text)
         self.start_turn(text)
 
+    def _show_inbox(self) -> None:
+        self.status_bar.queued = len(self.queue)
+        self.status_bar.steering = len(self.inbox.steers)
+
     def start_turn(self, text: str) -> None:
         self.turn_running = True
+        self.inbox.turn_started()
+        self.prompt.busy = True
         self.status_bar.busy = True
         self.view.begin_turn()
         self.refresh_bindings()
@@ -228,10 +247,12 @@ class CodeAgentApp(App[int]):
         """Pump one user message through the agent, posting its events to the app.
 
         Streamed deltas are merged (``DeltaCoalescer``) so a fast stream posts a few dozen
-        Messages a second instead of one per token, and key presses are not queued behind them.
+        Messages a second instead of one per token, and key presses are not queued behind them;
+        full garbage collections wait for the turn's end (``gc_pacing``) for the same reason.
         """
         error: str | None = None
         coalescer = DeltaCoalescer(lambda event: self.post_message(AgentEventReceived(event)))
+        PACED_GC.begin()
         try:
             async for event in self.agent.submit(text):
                 coalescer.push(event)
@@ -239,11 +260,14 @@ class CodeAgentApp(App[int]):
             error = str(exc) or type(exc).__name__
         finally:
             coalescer.close()
+            PACED_GC.end()
             self.post_message(TurnFinished(text, error))
 
     async def on_agent_event_received(self, message: AgentEventReceived) -> None:
         if self.screen_stack:  # events that arrive while the app shuts down have nowhere to go
             await self.conversation.handle(message.event)
+            self.inbox.receipt(message.event)  # an unapplied steer: the next message
+            self._show_inbox()
             self.refresh_status()
 
     async def on_turn_finished(self, message: TurnFinished) -> None:
@@ -251,14 +275,18 @@ class CodeAgentApp(App[int]):
             return
         if message.error:
             await self.conversation.say("error", f"The turn failed: {message.error}")
+        for lost in self.inbox.unanswered():  # steers the turn ended without a word on
+            await self.conversation.handle(lost)
+            self.inbox.receipt(lost)
         await self.conversation.end_turn()
         self.turn_running = False
+        self.prompt.busy = False
         self.status_bar.busy = False
         self.refresh_status()
         self.refresh_bindings()
-        if self.queue:
-            text = self.queue.pop(0)
-            self.status_bar.queued = len(self.queue)
+        text = self.inbox.next()
+        self._show_inbox()
+        if text is not None:
             self.start_turn(text)
         else:  # nothing follows: tell a user who looks at another window
             self.notifier.turn_finished(message.error)

@@ -180,8 +180,10 @@ async def _help(ctx: CommandContext, args: list[str]) -> None:
         lines += [f"- `{cmd.signature}` — {cmd.help}" for cmd in custom]
     lines += [
         "",
-        "**Keys**: Enter sends (queued while a turn runs), Shift+Enter or Ctrl+J adds a line, "
-        "Up/Down recall history, Tab completes `/commands` and `@files`.",
+        "**Keys**: Enter sends; while a turn runs, Enter steers it (the message goes in at its "
+        "next step; the chat shows its receipt) and Tab queues it for after the turn. "
+        "Shift+Enter or Ctrl+J adds a line, Up/Down recall history, Tab completes `/commands` "
+        "and `@files`.",
         "",
         "**Approvals** never take keys typed into the prompt: when one is waiting, F2 (or Tab "
         "on an empty prompt, or a click on it) moves to it; then y approves, n rejects, "

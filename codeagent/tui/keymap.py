@@ -27,6 +27,8 @@ BINDING_IDS: dict[str, str] = {
     "app.latest": "jump to the latest output (End)",
     "app.quit": "quit (Ctrl+Q)",
     "prompt.submit": "send the message (Enter)",
+    "prompt.steer": "steer the running turn with the message (Enter while a turn runs)",
+    "prompt.queue": "queue the message for after the running turn (Tab while a turn runs)",
     "prompt.newline": "add a line (Shift+Enter, Ctrl+J)",
     "prompt.complete": "complete a /command or @file (Tab)",
     "approval.approve": "approve (y)",

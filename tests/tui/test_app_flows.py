@@ -134,12 +134,13 @@ async def test_undo_of_many_files_names_each_file_once(make_app, repo) -> None:
         assert "7 files" in notice
 
 
-async def test_enter_while_running_queues_for_the_next_turn(make_app, server) -> None:
+async def test_tab_while_running_queues_for_the_next_turn(make_app, server) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, app, "patch it")
         await until(pilot, lambda: panel(app) is not None, "approval panel")
-        await send(pilot, app, "hello after")  # the user clicks the prompt and types on
+        app.prompt.load_text("hello after")  # the user types on, and Tab queues (Enter steers)
+        await pilot.press("tab")
         queued = [m for m in app.query(UserMessage) if m.has_class("queued")]
         assert len(queued) == 1 and app.queue == ["hello after"]
         assert app.status_bar.queued == 1

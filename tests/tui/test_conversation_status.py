@@ -246,7 +246,8 @@ async def test_a_queued_message_says_it_is_queued_until_its_turn(make_app) -> No
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, app, "patch it")
         await until(pilot, lambda: app.query("ApprovalPanel"), "approval")
-        await send(pilot, app, "hello after")
+        app.prompt.load_text("hello after")
+        await pilot.press("tab")  # Tab queues for after the turn (Enter would steer it)
         queued = [m for m in app.query(UserMessage) if "hello after" in str(m.render())]
         assert len(queued) == 1 and "queued" in str(queued[0].render())
         await pilot.press("f2")

@@ -57,6 +57,10 @@ async def test_a_refused_steer_says_why_and_that_it_goes_with_the_next_step() ->
         )
         await view.handle(ev.SteerUpdate("s1", "applied"))
         assert steer.receipt == "↪ steer · applied ✓"
+        await view.add_steer("s2", "and spaces")  # the agent's sentence already says where
+        refused = "The steer was not applied (too many); it goes with the next model call."
+        await view.handle(ev.SteerUpdate("s2", "rescheduled", refused))
+        assert app.query(SteerMessage)[-1].receipt == f"↪ steer · rescheduled: {refused}"
 
 
 async def test_a_steer_riding_with_the_next_call_says_so() -> None:

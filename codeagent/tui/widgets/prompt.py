@@ -1,8 +1,11 @@
 """The prompt: a multi-line ``TextArea`` with history and completion.
 
 Enter sends (``Submitted``); Shift+Enter or Ctrl+J adds a line (Ctrl+J works in terminals that
-send Enter and Shift+Enter alike). Up/Down on the first/last line walk the history. Typing ``/``
-at the start opens the command menu; ``@`` followed by letters opens fuzzy file completion.
+send Enter and Shift+Enter alike). While a turn runs (``busy``, set by the app) Enter's message
+steers the turn and Tab with text queues it for after the turn (``Submitted.queue``); Tab still
+completes first, and on an empty prompt it offers focus to a waiting approval (``TabOut``).
+Up/Down on the first/last line walk the history. Typing ``/`` at the start opens the command
+menu; ``@`` followed by letters opens fuzzy file completion.
 
 Completions are computed from the text as it is when Enter or Tab is handled, never from the
 menu's last refresh: the menu refreshes on ``TextArea.Changed``, which is queued *behind* keys
@@ -52,6 +55,9 @@ class PromptArea(TextArea):
     # them in order; the bindings are what the footer shows.
     BINDINGS = [
         Binding("enter", "submit", "Send", id="prompt.submit"),
+        # While a turn runs the footer names what Enter and Tab do then (``check_action``).
+        Binding("enter", "steer", "Steer", id="prompt.steer"),
+        Binding("tab", "queue", "Queue", id="prompt.queue"),
         Binding("shift+enter,ctrl+j", "newline", "Newline", id="prompt.newline"),
         Binding("tab", "complete", "Complete", id="prompt.complete", show=False),
     ]
@@ -73,10 +79,12 @@ class PromptArea(TextArea):
 
     @dataclass
     class Submitted(Message):
-        """The user pressed Enter on ``text`` (already stripped, never empty)."""
+        """The user pressed Enter on ``text`` (already stripped, never empty); ``queue``: Tab
+        while a turn runs, so it waits for the turn to end instead of steering it."""
 
         prompt: PromptArea
         text: str
+        queue: bool = False
 
         @property
         def control(self) -> PromptArea:
@@ -108,6 +116,8 @@ class PromptArea(TextArea):
         self._history_index: int | None = None
         self._draft = ""
         self.files: list[str] = []
+        #: a turn runs (the app sets it): Enter then steers it, Tab with text queues
+        self.busy = False
 
     @dataclass
     class ScrollRequested(Message):
@@ -150,6 +160,17 @@ class PromptArea(TextArea):
         completed = not exact and (slash or menu_open) and self._accept_completion()
         if completed and not self.text.startswith("/"):
             return  # an @path was completed: keep typing
+        self._send()
+
+    def action_steer(self) -> None:
+        """Enter while a turn runs (the footer's name for it): the message steers the turn."""
+        self.action_submit()
+
+    def action_queue(self) -> None:
+        """Send the message to wait for the running turn to end."""
+        self._send(queue=True)
+
+    def _send(self, *, queue: bool = False) -> None:
         text = self.text.strip()
         if not text:
             return
@@ -158,7 +179,15 @@ class PromptArea(TextArea):
         self._history_index = None
         self.clear()
         self._hide_menu()
-        self.post_message(self.Submitted(self, text))
+        self.post_message(self.Submitted(self, text, queue))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The footer shows Send when idle, Steer and Queue while a turn runs.
+        if action == "submit":
+            return not self.busy
+        if action in ("steer", "queue"):
+            return self.busy
+        return super().check_action(action, parameters)
 
     def action_newline(self) -> None:
         start, end = self.selection
@@ -202,11 +231,14 @@ class PromptArea(TextArea):
     # --- completion ---------------------------------------------------------------------------
 
     def action_complete(self) -> None:
-        """Accept the completion for the current text; with none, focus stays here."""
+        """Tab: accept the completion for the current text; with none, queue the message while
+        a turn runs (a slash command only completes). Focus stays here."""
         if self._accept_completion():
             return
         if not self.text.strip():
             self.post_message(self.TabOut(self))
+        elif self.busy and not self.text.startswith("/"):
+            self._send(queue=True)
 
     def _command_names(self) -> set[str]:
         return {cmd.name for cmd in self.commands}

@@ -94,6 +94,8 @@ class StatusBar(Widget):
     #: a turn runs (set by the app from submit to the end of the turn)
     busy: reactive[bool] = reactive(False)
     queued: reactive[int] = reactive(0)
+    #: steers sent in the running turn that are not applied yet
+    steering: reactive[int] = reactive(0)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -148,6 +150,8 @@ class StatusBar(Widget):
             style = "bold reverse" if "approval" in status.activity else "bold"
             text.append(self.live_part(status), style=style)
             text.append("│")
+        if self.steering:
+            text.append(f" ↪ {self.steering} steering ", style="italic")
         if self.queued:
             text.append(f" {self.queued} queued ", style="italic")
         text.append(f" {status.model} ({status.policy}) ", style="bold")

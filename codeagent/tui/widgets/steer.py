@@ -70,8 +70,10 @@ class SteerMessage(UserMessage):
                 what = "accepted"
             case "applied":
                 what = "applied ✓"
+            case "rescheduled" if "next" in self.detail:  # the agent's words say where it goes
+                what = f"rescheduled: {self.detail}"
             case "rescheduled":
-                reason = f": {self.detail}" if self.detail else ""
+                reason = f": {self.detail.rstrip('.')}" if self.detail else ""
                 what = f"rescheduled{reason} — goes with the next step"
             case "unapplied" if self.queued:
                 what = "not applied before the turn ended — queued first, sent when it ends"
