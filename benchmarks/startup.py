@@ -241,6 +241,52 @@ def exec_first_request(
     return _alternate([codeagent_exec, *floors], runs)
 
 
+def import_breakdown(code: str, runs: int) -> list[tuple[str, float]]:
+    """Import time of ``python -c code`` per top-level package (the sum of each module's own
+    time from ``python -X importtime``, which inflates it), median of ``runs``, in ms, largest
+    first."""
+    samples: dict[str, list[float]] = {}
+    for _ in range(runs):
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", code],
+            capture_output=True,
+            text=True,
+            env=child_env(),
+            cwd=REPO,
+            check=True,
+        )
+        totals: dict[str, float] = {}
+        for line in proc.stderr.splitlines():
+            own, _, name = line.removeprefix("import time:").partition("|")
+            if not own.strip().isdigit():  # the header, or a line that is no measurement
+                continue
+            module = name.split("|")[-1].strip()
+            package = module.split(".")[0]
+            totals[package] = totals.get(package, 0.0) + int(own) / 1000
+            if package == "codeagent":  # our own modules one by one, as "= module"
+                totals[f"= {module}"] = totals.get(f"= {module}", 0.0) + int(own) / 1000
+        for package, ms in totals.items():
+            samples.setdefault(package, []).append(ms)
+    medians = {k: statistics.median(v + [0.0] * (runs - len(v))) for k, v in samples.items()}
+    return sorted(medians.items(), key=lambda item: -item[1])
+
+
+def breakdown_table(caption: str, found: list[tuple[str, float]], top: int = 8) -> Table:
+    """The ``top`` packages, the rest summed, the total, then codeagent's five largest
+    modules."""
+    parts = [(name, ms) for name, ms in found if not name.startswith("= ")]
+    ours = [(name[2:], ms) for name, ms in found if name.startswith("= ")][:5]
+    table = Table(caption, ["package", "import time (ms)", "share"])
+    total = sum(ms for _, ms in parts) or 1.0
+    rest = sum(ms for _, ms in parts[top:])
+    for name, ms in [*parts[:top], (f"{len(parts) - top} others", rest)]:
+        table.add(name, f"{ms:.0f}", f"{ms / total:.0%}")
+    table.add("total", f"{total:.0f}", "100%")
+    for name, ms in ours:
+        table.add(f"of which `{name}`", f"{ms:.0f}", f"{ms / total:.0%}")
+    return table
+
+
 def _ms(value: float) -> str:
     return f"{value * 1000:.0f}"
 
@@ -261,6 +307,10 @@ def run(smoke: bool = False) -> list[Section]:
             paint, bare, settings_floor, tui_imports = first_paint(work, base_url, runs)
             progress(f"exec to first request, {runs} runs each ...")
             to_request, interpreter, exec_imports = exec_first_request(work, server, base_url, runs)
+    progress("import breakdown ...")
+    samples = 1 if smoke else 3
+    tui_parts = import_breakdown(TUI_IMPORTS, samples)
+    exec_parts = import_breakdown(EXEC_IMPORTS, samples)
     med = statistics.median
     columns = ["", "median (ms)", "min (ms)", "max (ms)", "/ bare app"]
     paint_ratio = med(paint) / med(bare)
@@ -308,7 +358,14 @@ def run(smoke: bool = False) -> list[Section]:
                 "bound what a first screen can cost when it needs those modules. "
                 f"**codeagent / bare app: {paint_ratio:.2f}x** (goal: at most 1.5x)."
             ),
-            tables=[paint_table],
+            tables=[
+                paint_table,
+                breakdown_table(
+                    "Where the TUI's imports go (`python -X importtime`, own time summed per "
+                    f"top-level package, median of {samples})",
+                    tui_parts,
+                ),
+            ],
             headlines=[["first paint / bare Textual app", f"{paint_ratio:.2f}x"]],
         ),
         Section(
@@ -322,7 +379,14 @@ def run(smoke: bool = False) -> list[Section]:
                 f"their output. **Median: {_ms(med(to_request))} ms, {exec_ratio:.1f}x the bare "
                 f"interpreter; the imports alone take {_ms(med(exec_imports))} ms.**"
             ),
-            tables=[exec_table],
+            tables=[
+                exec_table,
+                breakdown_table(
+                    "Where exec's imports go (`python -X importtime`, own time summed per "
+                    f"top-level package, median of {samples})",
+                    exec_parts,
+                ),
+            ],
             headlines=[["exec start to first request, median", f"{_ms(med(to_request))} ms"]],
         ),
     ]
