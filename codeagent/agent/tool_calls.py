@@ -144,13 +144,19 @@ def answered_call_ids(items: list[dict[str, Any]]) -> set[str]:
     }
 
 
+def _call_id(item: dict[str, Any]) -> str:
+    return str(item.get("call_id") or item.get("id") or "")  # as ``ToolCall.from_item`` reads it
+
+
 def unanswered_outputs(items: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     """Outputs saying ``text`` for every tool call in ``items`` that has no output yet."""
     answered = answered_call_ids(items)
+    # Runs before every model call over the whole history: only the calls left without an
+    # output are parsed (parsing every past call made each turn cost O(history)).
     return [
-        output_item(call, text, success=False)
-        for call in tool_calls_in(items)
-        if call.call_id not in answered
+        output_item(ToolCall.from_item(item), text, success=False)
+        for item in items
+        if item.get("type") in TOOL_CALL_TYPES and _call_id(item) not in answered
     ]
 
 

@@ -94,6 +94,25 @@ def test_unanswered_calls_get_outputs() -> None:
     assert answer == {"type": "function_call_output", "call_id": "b", "output": "interrupted"}
 
 
+def test_only_the_unanswered_calls_of_a_long_history_get_outputs() -> None:
+    """Interrupted in the middle of a long session: every earlier call keeps its own output;
+    the two left open (a built-in shell call with two commands, one known only by its ``id``)
+    get one answer each, in the shape their call needs."""
+    items: list[dict] = [{"type": "message", "role": "user", "content": []}]
+    for i in range(50):
+        items.append({"type": "shell_call", "call_id": f"c{i}", "action": {"commands": ["ls"]}})
+        items.append({"type": "shell_call_output", "call_id": f"c{i}", "output": []})
+    items.append({"type": "shell_call", "call_id": "open", "action": {"commands": ["a", "b"]}})
+    items.append({"type": "custom_tool_call", "id": "ct", "name": "apply_patch", "input": "x"})
+    answers = unanswered_outputs(items, "interrupted")
+    assert [(a["type"], a["call_id"]) for a in answers] == [
+        ("shell_call_output", "open"),
+        ("custom_tool_call_output", "ct"),
+    ]
+    assert [e["stderr"] for e in answers[0]["output"]] == ["interrupted", "interrupted"]
+    assert unanswered_outputs([*items, *answers], "interrupted") == []
+
+
 @pytest.mark.parametrize(
     "item",
     [
