@@ -31,11 +31,13 @@ THINK = 0.25
 #: ends as soon as the user's steer reaches the model (the script answers the steer)
 LOOP_STEPS = 60
 #: a loop that runs its course: long enough to type a short message in
-FEW_STEPS = 12
+FEW_STEPS = 20
 STEER = "also check the docs"
 #: a catalog model that does not take response.steer
 PLAIN = "gpt-5.6-sol"
 LATER = "then summarise"
+#: typed with Tab in the middle: Tab completes the file name first, then queues the message
+LATER_WITH_FILE = "and read @greet.py too"
 
 
 @pytest.fixture
@@ -120,6 +122,10 @@ async def test_enter_while_a_tool_loop_runs_steers_it(make_app, server) -> None:
         assert app.turns_completed == 1 and len(app.query(ToolBlock)) < LOOP_STEPS
         assert any("Checked the docs too." in a.text for a in app.query("AssistantMessage"))
         assert app.status_bar.steering == 0 and app.queue == []
+        # Resumed later, the session shows the steer as it ended, from the transcript.
+        await app.resume_session(app.agent.status().session_id)
+        (resumed,) = steers(app)
+        assert resumed is not steer and str(resumed.render()) == f"{STEER}\n↪ steer · applied ✓"
 
 
 async def test_on_a_steerable_model_the_steer_goes_on_the_socket(make_app, server) -> None:
@@ -145,20 +151,25 @@ async def test_on_a_steerable_model_the_steer_goes_on_the_socket(make_app, serve
 async def test_tab_while_a_tool_loop_runs_queues_for_after_the_turn(make_app, server) -> None:
     app = make_app(approval_policy="full-auto", model=PLAIN)
     async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.prompt.files, "the file list for @ completion")
         await start(pilot, app, "run a few checks")
         await until(pilot, lambda: app.query(ToolBlock), "the tools run")
-        await type_text(pilot, LATER)
-        await pilot.press("tab")
-        assert app.queue == [LATER] and app.turns_completed == 0
+        await type_text(pilot, "and read @gre")
+        await pilot.press("tab")  # the completion menu is open: Tab completes
+        assert app.prompt.text == "and read @greet.py " and app.queue == []
+        await type_text(pilot, "too")
+        await pilot.press("tab")  # nothing to complete: Tab queues
+        assert app.queue == [LATER_WITH_FILE] and app.turns_completed == 0
         queued = [m for m in app.query(UserMessage) if m.has_class("queued")]
-        assert [m.text for m in queued] == [LATER] and "queued" in str(queued[0].render())
+        assert [m.text for m in queued] == [LATER_WITH_FILE]
+        assert "queued" in str(queued[0].render())
         assert not steers(app) and app.prompt.text == ""
         await finish(pilot, app, turns=2)
-        # Not in the loop's requests: the first turn ran all its steps, then LATER went alone.
+        # Not in the loop's requests: the first turn ran all its steps, then it went alone.
         assert len(app.query(ToolBlock)) == FEW_STEPS
-        (sent,) = requests_with(server, LATER)
+        (sent,) = requests_with(server, LATER_WITH_FILE)
         assert sent > max(requests_with(server, "run a few checks"))
-        assert [m.text for m in app.query(UserMessage)] == ["run a few checks", LATER]
+        assert [m.text for m in app.query(UserMessage)] == ["run a few checks", LATER_WITH_FILE]
 
 
 async def test_a_steer_during_the_final_answer_is_sent_as_the_next_message(
