@@ -2,7 +2,9 @@
 
 ``ChatLog`` is an anchored ``VerticalScroll`` with ``layout: stream`` (see app.tcss): it follows
 new output until the user scrolls up, and ``End`` re-anchors it. Answers are streamed with
-``Markdown.get_stream`` so each token appends instead of re-rendering the whole message.
+``Markdown.get_stream`` so each token appends instead of re-rendering the whole message, and
+the blocks of long answers far from the view fold away (``block_fold``) so a frame costs what is
+near the screen, not the whole answer.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from textual.widgets._markdown import MarkdownStream
 # Textual and Rich pass ESC sequences in widget text to the terminal as is (OSC 52, OSC 0, CSI
 # 2J were seen reaching it): every text from the model, a command or a server goes through this.
 from codeagent.sanitize import display_text
+from codeagent.tui.widgets.block_fold import refold, stacked, unfold_all
 
 #: blocks kept mounted; older ones are pruned so long sessions stay fast
 MAX_BLOCKS = 300
@@ -68,6 +71,8 @@ class AssistantMessage(Markdown):
         self.text += delta
         self.streamed += delta
         await self._stream.write(delta)
+        if isinstance(self.parent, ChatLog):
+            self.parent.refold_soon()
 
     @property
     def streaming(self) -> bool:
@@ -82,6 +87,7 @@ class AssistantMessage(Markdown):
             self._stream = None
         if text and text != self.text:
             self.text = text
+            await unfold_all(self)
             await self.update(text)
 
 
@@ -170,9 +176,11 @@ class ChatLog(VerticalScroll):
     """The scrolling conversation column."""
 
     can_focus = False
+    _refold_pending = False
 
     def on_mount(self) -> None:
         self.anchor()
+        self.watch(self, "scroll_y", self.refold_soon, init=False)
 
     async def add(self, *widgets) -> None:
         """Mount ``widgets`` at the end, pruning the oldest blocks past ``MAX_BLOCKS``."""
@@ -180,6 +188,23 @@ class ChatLog(VerticalScroll):
         if len(self.children) > MAX_BLOCKS:
             await self.remove_children(list(self.children)[: len(self.children) - PRUNE_TO])
             self.call_later(self.anchor)
+        self.refold_soon()
+
+    def refold_soon(self) -> None:
+        """Fold (and unfold) the answers' far blocks after the next refresh, when the sizes of
+        that layout are known; asked again before then, it still runs once."""
+        if not self._refold_pending:
+            self._refold_pending = True
+            self.call_after_refresh(self._refold)
+
+    async def _refold(self) -> None:
+        self._refold_pending = False
+        view_top = round(self.scroll_y)
+        view_bottom = view_top + self.container_size.height
+        for item in stacked(self.children):
+            if isinstance(item.widget, AssistantMessage):
+                content_top = item.top + item.widget.styles.gutter.top
+                await refold(item.widget, content_top, view_top, view_bottom)
 
     async def clear(self) -> None:
         """Remove every block."""
