@@ -278,11 +278,10 @@ def rollout_script(
 def stream_script(n_tokens: int, tokens_per_second: float) -> Any:
     """A ``Script`` whose every reply is one text of about ``n_tokens`` tokens streamed at
     ``tokens_per_second`` (for the TUI streaming benchmark)."""
+    from benchmarks.long_answer import long_answer
+
     api = _script_api()
-    # The scripted server counts 4 characters as one token; "wordNN " is about 7 characters.
-    words = " ".join(f"word{i % 97}" for i in range(n_tokens * 4 // 7))
-    # Paragraph breaks every ~60 words so the Markdown renderer sees realistic blocks.
-    chunks = words.split(" ")
-    para = "\n\n".join(" ".join(chunks[i : i + 60]) for i in range(0, len(chunks), 60))
-    step = api["Step"]([api["text"](para)], tokens_per_second=tokens_per_second)
+    # Headings, lists, links and highlighted code fences: what a real answer makes the TUI render.
+    text = long_answer(n_tokens)
+    step = api["Step"]([api["text"](text)], tokens_per_second=tokens_per_second)
     return api["Script"]([api["Episode"]([step])], default_reply="ok")
