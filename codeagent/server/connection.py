@@ -23,9 +23,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from codeagent.server import engine, transport_abort
 from codeagent.server.generator import new_id, response_object
-from codeagent.server.records import ResponseRecord
+from codeagent.server.items import normalize_input
+from codeagent.server.records import ResponseInput, ResponseRecord
 from codeagent.server.requests import RequestError, bad, parse_json
 from codeagent.server.state import ServerState
+from codeagent.server.steering import SteerBook, Successor
 
 MAX_IN_FLIGHT = 16
 MAX_NAMED_LANES = 32
@@ -64,6 +66,8 @@ class Connection:
         self.send_lock = asyncio.Lock()
         self.closed = False
         self.running = 0
+        #: Responses of this connection as ``response.steer`` targets (``steering.py``).
+        self.steering = SteerBook(state.catalog)
         self._watchdog: asyncio.Task[None] | None = None
 
     async def serve(self) -> None:
@@ -134,11 +138,10 @@ class Connection:
                     "Missing required parameter: 'type'.", "type", "missing_required_parameter"
                 )
             if kind == "response.steer":
-                raise bad(
-                    "response.steer is not supported by this model.",
-                    "type",
-                    "steering_not_supported",
-                )
+                # Numbered in its target's stream; nothing may await between stamp and send.
+                event, steer_lane = self.steering.submit(payload)
+                await self._send(event, steer_lane)
+                return
             if kind != "response.create":
                 raise bad(
                     f"Unknown event type {kind!r}; expected 'response.create'.",
@@ -205,7 +208,18 @@ class Connection:
             async with self.inflight:
                 self.running += 1
                 try:
-                    await self._respond(key, lane, payload, response_id, int(queued))
+                    # An explicit continuation of a response whose steers wait for it.
+                    successor = self.steering.claim(payload, key)
+                    if successor is not None:
+                        payload = successor.payload
+                    first = int(queued)
+                    while True:  # automatic steering successors run next, in the same slot
+                        successor = await self._respond(
+                            key, lane, payload, response_id, first, successor
+                        )
+                        if successor is None or self.closed:
+                            break
+                        payload, response_id, first = successor.payload, new_id("resp"), 0
                 except (WebSocketDisconnect, RuntimeError, OSError):
                     return
                 except Exception as exc:  # a server bug must not take the connection down
@@ -222,6 +236,7 @@ class Connection:
             rid, payload, previous_response_id=previous if isinstance(previous, str) else None
         )
         response["status"] = "queued"
+        self.steering.queued(rid, key, payload)
         await self._send(
             {"type": "response.queued", "sequence_number": 0, "response": response}, key
         )
@@ -233,7 +248,10 @@ class Connection:
         payload: dict[str, Any],
         response_id: str,
         first_sequence: int,
-    ) -> None:
+        steered: Successor | None = None,
+    ) -> Successor | None:
+        """Run one response; the automatic steering successor to run next, if any. ``steered``
+        carries the accepted steers this response commits (its ``response.created``)."""
         try:
             prepared = await engine.prepare(
                 self.state,
@@ -245,31 +263,53 @@ class Connection:
                 first_sequence=first_sequence,
             )
         except RequestError as err:
-            self._evict_failed_parent(lane, payload)
-            await self._send(err.ws_event(key))
-            return
+            # An automatic successor is not the client's request: its parent stays cached (the
+            # client continues from it, with the input the failure returns) and no error event.
+            if steered is None or not steered.automatic:
+                self._evict_failed_parent(lane, payload)
+                await self._send(err.ws_event(key))
+            if steered is not None:
+                for failed, steer_lane in self.steering.uncommitted(steered, err.message):
+                    await self._send(failed, steer_lane)
+            return None
+        target = self.steering.open(
+            prepared.response_id, key, payload, first_sequence, prepared.builder.output
+        )
+        self._note_input(key, payload, prepared.response_id, steered)
         faults = prepared.stream_faults(self.state.faults.take_stream_faults(self.conn_id))
         for raw in faults.raw_frames:
             await self._send_raw(raw)
         first_delta = True
         sent = 0
+        ended = ""  # the type of the last event sent
+        stopped = False
         try:
-            async for event in engine.stream(prepared, faults):
-                if isinstance(event, str):
-                    await self._send_raw(event)
-                    continue
-                await self._send(event, key)
-                sent += 1
-                kind = event["type"]
-                if kind == "response.created":
-                    self.state.mark(self.conn_id, "created_sent", prepared.response_id)
-                elif first_delta and kind.endswith(".delta"):
-                    first_delta = False
-                    self.state.mark(self.conn_id, "first_delta_sent", prepared.response_id)
-                elif kind == "response.completed":
-                    # Cache before the client can react to the completion.
-                    self._remember(key, lane, prepared)
-                    self.state.mark(self.conn_id, "completed_sent", prepared.response_id)
+            async with contextlib.aclosing(engine.stream(prepared, faults, target.pause)) as events:
+                async for event in events:
+                    if isinstance(event, str):
+                        target.skip()
+                        await self._send_raw(event)
+                        continue
+                    if target.stops_before(event):
+                        stopped = True
+                        break
+                    # Renumbered: steer events share the response's sequence numbers.
+                    await self._send(target.stamp(event), key)
+                    sent += 1
+                    kind = ended = event["type"]
+                    if kind == "response.created":
+                        self.state.mark(self.conn_id, "created_sent", prepared.response_id)
+                    elif first_delta and kind.endswith(".delta"):
+                        first_delta = False
+                        self.state.mark(self.conn_id, "first_delta_sent", prepared.response_id)
+                    elif kind == "response.completed":
+                        # Cache before the client can react to the completion.
+                        self._remember(key, lane, prepared)
+                        self.state.mark(self.conn_id, "completed_sent", prepared.response_id)
+            if stopped:  # at an output-item boundary, for the queued steers
+                self._remember(key, lane, prepared)
+                ended = "response.incomplete"
+                await self._send(target.stamp(prepared.builder.incomplete("steered").event), key)
         except engine.DropConnection:
             self.closed = True
             transport_abort.abort(self.ws.scope)
@@ -277,6 +317,29 @@ class Connection:
             self.closed = True
             self.state.mark(self.conn_id, "peer_gone", prepared.response_id, events=sent)
             raise
+        finally:
+            pending, successor = self.steering.finish(target, ended)
+        if self.closed:
+            return None
+        for event in pending:
+            await self._send(event, key)
+        return successor
+
+    def _note_input(
+        self, key: str | None, payload: dict[str, Any], rid: str, steered: Successor | None
+    ) -> None:
+        previous = payload.get("previous_response_id")
+        self.state.inputs.append(
+            ResponseInput(
+                self.conn_id,
+                rid,
+                key,
+                previous if isinstance(previous, str) else None,
+                normalize_input(payload.get("input")),
+                tuple(s.id for s in steered.steers) if steered else (),
+                bool(steered and steered.automatic),
+            )
+        )
 
     def _remember(self, key: str | None, lane: Lane, prepared: engine.Prepared) -> None:
         record = prepared.record(key)

@@ -19,7 +19,7 @@ import uvicorn
 from codeagent.server.app import build_app
 from codeagent.server.backends.base import Backend
 from codeagent.server.faults import Faults
-from codeagent.server.records import FrameLog, TimelineEntry
+from codeagent.server.records import FrameLog, InputLog, TimelineEntry
 from codeagent.server.script import Script
 from codeagent.server.state import DEFAULT_MAX_FRAME_BYTES, ServerState, resolve_script
 
@@ -199,6 +199,11 @@ class EmbeddedServer:
     @property
     def timeline(self) -> list[TimelineEntry]:
         return self.state.timeline
+
+    @property
+    def inputs(self) -> InputLog:
+        """Each WebSocket response's input as the server took it (prepended steers included)."""
+        return self.state.inputs
 
     @property
     def connections_opened(self) -> int:

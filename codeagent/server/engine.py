@@ -9,7 +9,7 @@ paced events and applies the streaming faults; the finished response is availabl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,9 +142,14 @@ async def prepare(
     return Prepared(response_id, body, context, builder, generate, step_fault)
 
 
-async def stream(prepared: Prepared, faults: StreamFaults) -> AsyncIterator[dict[str, Any] | str]:
-    """The response's events, paced, with streaming faults applied: a ``str`` is a malformed
-    frame to send as it is. Raises ``DropConnection``.
+async def stream(
+    prepared: Prepared,
+    faults: StreamFaults,
+    pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> AsyncGenerator[dict[str, Any] | str, None]:
+    """The response's events, paced (``pause`` waits before each; steering cuts it short), with
+    streaming faults applied: a ``str`` is a malformed frame to send as it is. Raises
+    ``DropConnection``.
 
     Every event yields to the loop, even unpaced: a huge response streamed without a pause
     would keep every other connection (and the notice that its own client left) waiting.
@@ -156,7 +161,7 @@ async def stream(prepared: Prepared, faults: StreamFaults) -> AsyncIterator[dict
             raise DropConnection()
         if faults.stall_after is not None and sent == faults.stall_after:
             await asyncio.sleep(faults.stall_seconds)
-        await asyncio.sleep(emission.delay if emission.delay > 0 else 0)
+        await pause(emission.delay if emission.delay > 0 else 0)
         if faults.malformed_at == sent:
             yield faults.malformed_text
             continue

@@ -117,6 +117,15 @@ class EventBuilder:
         self.response = final
         yield self._emit("response.completed", response=final)
 
+    def incomplete(self, reason: str) -> Emission:
+        """``response.incomplete`` ending the response now with the items finished so far
+        (``reason`` is e.g. ``steered``: a steer stopped it at an output-item boundary)."""
+        final = dict(self.response, status="incomplete", output=list(self.output))
+        final["incomplete_details"] = {"reason": reason}
+        final["usage"] = usage(self.input_tokens, self.cached_tokens, self.output)
+        self.response = final
+        return self._emit("response.incomplete", response=final)
+
     def empty(self) -> Iterator[Emission]:
         """The two events of a ``generate: false`` request (no output)."""
         yield self._emit("response.created", response=dict(self.response))

@@ -186,3 +186,37 @@ class ResponseStore:
     def clear(self) -> None:
         with self._lock:
             self._records.clear()
+
+
+@dataclass(frozen=True)
+class ResponseInput:
+    """What one WebSocket response was asked to continue with, as the server took it: the
+    request's own ``input`` items with any queued steering input prepended (an explicit
+    continuation), or the steer input alone (an automatic successor)."""
+
+    conn_id: int
+    response_id: str
+    lane: str | None
+    previous_response_id: str | None
+    items: list[dict[str, Any]]
+    #: Ids of the accepted steers this response's ``response.created`` commits.
+    steer_ids: tuple[str, ...] = ()
+    #: Whether the server created the response itself (an automatic steering successor).
+    automatic: bool = False
+
+
+class InputLog(list):
+    """The inputs of the newest ``max_entries`` WebSocket responses, oldest first."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        super().__init__()
+        self.max_entries = max_entries
+
+    def append(self, entry: ResponseInput) -> None:
+        super().append(entry)
+        if len(self) > self.max_entries:
+            del self[: len(self) - self.max_entries]
+
+    def of(self, response_id: str) -> ResponseInput | None:
+        """The input of ``response_id``, if it is still kept."""
+        return next((entry for entry in reversed(self) if entry.response_id == response_id), None)

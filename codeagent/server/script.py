@@ -12,11 +12,14 @@ File format (JSON or TOML, same structure)::
     match = "fix .*bug"            # optional regex; omitted = matches anything
     [[episodes.steps]]
     first_token_delay = 0.3        # seconds before the first delta (optional)
-    tokens_per_second = 200        # streaming speed (optional; omitted = as fast as possible)
+    tokens_per_second = 200        # streaming speed (optional; omitted = as fast as possible;
+                                   # a slow step gives a steer time to arrive mid-stream, and
+                                   # the steer cuts the pauses short)
     items = [
       { type = "reasoning", summary = "Looking around first." },
       { type = "shell", commands = ["ls"], timeout_ms = 10000 },
       { type = "text", text = "Done.", phase = "final_answer" },   # phase optional
+      { type = "echo", template = "Noted: {user}" },   # text quoting the last user message
       { type = "function_call", name = "exec_command", arguments = { cmd = "ls" } },
       { type = "custom_tool_call", name = "apply_patch", input = "*** Begin Patch\n..." },
       { type = "apply_patch", operation = "update_file", path = "a.py", diff = "@@\n-a\n+b\n" },
@@ -36,6 +39,7 @@ File format (JSON or TOML, same structure)::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import tomllib
@@ -64,6 +68,28 @@ def text(value: str, phase: str | None = None) -> StepItem:
     if phase not in (None, "commentary", "final_answer"):
         raise ScriptError(f"phase must be commentary or final_answer: {phase!r}")
     return StepItem("text", {"text": value} if phase is None else {"text": value, "phase": phase})
+
+
+def echo(template: str = "You said: {user}", phase: str | None = None) -> StepItem:
+    """An assistant message quoting the conversation's last user message in place of ``{user}``
+    (a steer sent mid-turn included), so a test can see what the model was given."""
+    if not isinstance(template, str):
+        raise ScriptError(f"echo template must be a string: {template!r}")
+    return StepItem("echo", {"template": template, "phase": text("", phase).data.get("phase")})
+
+
+def resolve(step: Step, input_items: list[dict[str, Any]]) -> Step:
+    """``step`` with its ``echo`` items turned into text for this conversation."""
+    if not any(item.kind == "echo" for item in step.items):
+        return step
+    said = conv.last_user_text(input_items)
+    items = [
+        text(item.data["template"].replace("{user}", said), item.data["phase"])
+        if item.kind == "echo"
+        else item
+        for item in step.items
+    ]
+    return dataclasses.replace(step, items=items)
 
 
 def reasoning(summary: str) -> StepItem:
@@ -173,7 +199,7 @@ class Script:
             return Step([text(self.default_reply)])
         index = conv.responses_since_last_user(input_items)
         if index < len(episode.steps):
-            return episode.steps[index]
+            return resolve(episode.steps[index], input_items)
         return Step([text("Done.")])
 
     @classmethod
@@ -295,6 +321,8 @@ def _item(data: Any, where: str) -> StepItem:
             return text(_str(data, "text", where), data.get("phase"))
         if kind == "reasoning":
             return reasoning(_str(data, "summary", where))
+        if kind == "echo":
+            return echo(data.get("template", "You said: {user}"), data.get("phase"))
         if kind == "function_call":
             arguments = data.get("arguments", {})
             if not isinstance(arguments, dict):
@@ -330,7 +358,7 @@ def _item(data: Any, where: str) -> StepItem:
         raise ScriptError(f"{where}: {exc}") from exc
     raise ScriptError(
         f"{where}: unknown item type {kind!r} "
-        "(expected text, reasoning, function_call, custom_tool_call, apply_patch, "
+        "(expected text, echo, reasoning, function_call, custom_tool_call, apply_patch, "
         "apply_patch_call, shell, shell_call, local_shell_call, update_plan)"
     )
 

@@ -14,6 +14,7 @@ from codeagent.server.backends.scripted import ScriptedBackend
 from codeagent.server.faults import Faults
 from codeagent.server.records import (
     FrameLog,
+    InputLog,
     ReceivedFrame,
     ResponseStore,
     TimelineEntry,
@@ -67,6 +68,8 @@ class ServerState:
         self.store = ResponseStore()
         self.record = FrameLog()
         self.timeline = TimelineLog()
+        #: Each WebSocket response's input as taken, steering input included.
+        self.inputs = InputLog()
         self.connections_opened = 0
         #: Open WebSocket connections (``Connection`` objects), for changing their lifetime.
         self._open: set = set()
