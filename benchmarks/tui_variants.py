@@ -65,7 +65,10 @@ class FrameLog:
     def __init__(self) -> None:
         self.frames: list[float] = []
         self.full_gc: list[float] = []
+        #: full collections after the stream (the paced pass a moment after the turn)
+        self.after_gc: list[float] = []
         self.active = False
+        self.after = False
         self._gc_start = 0.0
 
     def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
@@ -75,6 +78,8 @@ class FrameLog:
             self._gc_start = time.perf_counter()
         elif self.active:
             self.full_gc.append(time.perf_counter() - self._gc_start)
+        elif self.after:
+            self.after_gc.append(time.perf_counter() - self._gc_start)
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[FrameLog]:

@@ -298,6 +298,8 @@ class CodeAgentApp(App[int]):
             self.run_worker(self.agent.prewarm(), group="prewarm", exit_on_error=False)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if event.text_area is self.prompt:
+            PACED_GC.activity()  # the after-turn garbage collection waits until typing stops
         # The first character into an empty prompt: the user started typing.
         if event.text_area is self.prompt and len(event.text_area.text) == 1:
             self.prewarm()

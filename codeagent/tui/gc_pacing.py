@@ -7,9 +7,10 @@ generations, and that pass walks every tracked object. A streaming answer keeps 
 stream's time), and any key pressed then waited for them. ``PacedCollection`` holds automatic
 full collections back while a turn runs (the young generations, which take a millisecond or
 two, still run and free most short-lived cycles) and does one at most every ``EVERY`` seconds of
-a long turn, so memory stays bounded. After the turn it collects once, ``AFTER_TURN`` seconds
-later (while the user reads the answer), and gives Python its thresholds back; letting Python
-choose the moment put that pass (most of a second with a long answer) right on the last keys.
+a long turn, so memory stays bounded. After the turn it collects once, when the user has not
+typed for ``AFTER_TURN`` seconds (``activity`` postpones it, for ``EVERY`` seconds at most), and
+gives Python its thresholds back: with a long answer on screen that pass takes most of a second,
+and letting Python choose the moment put it right on the keys typed after the answer.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class PacedCollection:
         self._saved: tuple[int, int, int] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: when the last turn ended, while its collection waits (loop time), else None
+        self._ended_at: float | None = None
 
     @property
     def holding(self) -> bool:
@@ -47,6 +50,7 @@ class PacedCollection:
             self.release()  # the app that held them is gone without its after-turn pass
         self._cancel()
         self._loop = loop
+        self._ended_at = None
         if self._saved is None:
             if not gc.isenabled():
                 return
@@ -56,14 +60,25 @@ class PacedCollection:
         self._timer = loop.call_later(self._every, self._periodic)
 
     def end(self) -> None:
-        """The turn ended: collect in a moment, then let Python decide again."""
+        """The turn ended: collect once the user is quiet, then let Python decide again."""
         self._cancel()
         if self._saved is not None:
-            self._timer = asyncio.get_running_loop().call_later(self._after_turn, self._finish)
+            loop = asyncio.get_running_loop()
+            self._ended_at = loop.time()
+            self._timer = loop.call_later(self._after_turn, self._finish)
+
+    def activity(self) -> None:
+        """The user typed: the after-turn collection waits (at most ``EVERY`` s after the turn)."""
+        if self._ended_at is None or self._loop is None or self._loop.is_closed():
+            return
+        if self._loop.time() - self._ended_at < self._every:
+            self._cancel()
+            self._timer = self._loop.call_later(self._after_turn, self._finish)
 
     def release(self) -> None:
         """Give Python its thresholds back now, without collecting."""
         self._cancel()
+        self._ended_at = None
         if self._saved is not None:
             gc.set_threshold(*self._saved)
             self._saved = None
@@ -80,6 +95,7 @@ class PacedCollection:
 
     def _finish(self) -> None:
         self._timer = None
+        self._ended_at = None
         gc.collect()
         self.release()
 

@@ -137,3 +137,20 @@ async def test_a_turn_that_starts_before_the_last_ones_collection_keeps_holding(
     assert gc.get_threshold()[2] == HELD
     pacer.release()
     assert gc.get_threshold() == before
+
+
+async def test_typing_after_a_turn_postpones_its_full_collection() -> None:
+    before = gc.get_threshold()
+    pacer = PacedCollection(after_turn=0.5)
+    pacer.begin()
+    pacer.end()
+    for _ in range(5):  # the user keeps typing: no pass yet
+        pacer.activity()
+        assert pacer.holding
+        await asyncio.sleep(0.01)
+    for _ in range(100):  # quiet: the pass runs and Python decides again
+        if not pacer.holding:
+            break
+        await asyncio.sleep(0.05)
+    assert not pacer.holding
+    assert gc.get_threshold() == before
