@@ -182,6 +182,9 @@ class ChatLog(VerticalScroll):
         self.anchor()
         self.watch(self, "scroll_y", self.refold_soon, init=False)
 
+    def on_resize(self) -> None:
+        self.refold_soon()  # a fold's height holds only at the width it was made at
+
     async def add(self, *widgets) -> None:
         """Mount ``widgets`` at the end, pruning the oldest blocks past ``MAX_BLOCKS``."""
         await self.mount_all(widgets)
