@@ -53,6 +53,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], float]] = {
         ("10. Startup to first paint", "11. Exec: process start to first request"),
         240.0,
     ),
+    "parallel": (("12. Parallel read-only tools",), 120.0),
 }
 
 
@@ -90,6 +91,10 @@ def _run_group(name: str, smoke: bool, work_dir: Path | None) -> list[Section]:
         from benchmarks import startup
 
         return startup.run(smoke=smoke)
+    if name == "parallel":
+        from benchmarks import parallel_tools
+
+        return parallel_tools.run(smoke=smoke)
     raise ValueError(f"unknown benchmark group {name!r}; choose from {', '.join(GROUPS)}")
 
 
