@@ -288,6 +288,49 @@ async def test_too_many_pending_steers_are_refused(make_server):
     assert_failed(answers[8], "too_many_pending_steers", rid, "steer 8")
 
 
+async def test_a_successor_that_cannot_be_created_returns_the_steer(make_server):
+    server = make_server(steering_script())
+    async with connect(server) as ws:
+        rid, events = await start(
+            ws, "response.output_text.delta", input="write an essay", stream_id="main"
+        )
+        server.faults.error("server_error", 500)  # the next response fails: the successor
+        await ws.send(steer(rid, "focus on the tests"))
+        await recv_until(ws, "response.incomplete", events)
+        failed = await recv(ws)
+        # The steered response stays cached: the client carries the input on from it.
+        retry = completed(
+            await turn(ws, input="focus on the tests", previous_response_id=rid, stream_id="main")
+        )
+    accepted = only(events, "response.steer.accepted")
+    ResponseSteerFailedEvent.model_validate(failed)
+    assert failed["type"] == "response.steer.failed"  # and no error event for it
+    assert failed["error"]["code"] == "successor_creation_failed"
+    assert failed["steer"] == {**accepted["steer"], "input": "focus on the tests"}
+    assert failed["sequence_number"] == events[-1]["sequence_number"] + 1
+    assert failed["stream_id"] == "main"
+    assert text_of(retry) == "Steered: focus on the tests"
+
+
+async def test_a_rejected_continuation_returns_the_pending_steer(make_server):
+    server = make_server(steering_script())
+    async with connect(server) as ws:
+        rid, events = await start(
+            ws, "response.function_call_arguments.delta", input="run the tests", tools=TOOLS
+        )
+        await ws.send(steer(rid, "tests only, please"))
+        await recv_until(ws, "response.steer.pending", events)
+        # The continuation leaves the call unanswered: the API refuses it.
+        error = (await turn(ws, input=[], previous_response_id=rid, tools=TOOLS))[-1]
+        failed = await recv(ws)
+    accepted = only(events, "response.steer.accepted")
+    assert error["type"] == "error" and error["status"] == 400
+    assert failed["error"]["code"] == "successor_creation_failed"
+    assert failed["steer"] == {**accepted["steer"], "input": "tests only, please"}
+    ResponseSteerFailedEvent.model_validate(failed)
+    assert server.inputs[-1].response_id == rid  # nothing was created after it
+
+
 # ---------------------------------------------------------------------- refused
 
 
