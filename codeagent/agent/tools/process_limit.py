@@ -61,8 +61,23 @@ def cgroup_parent() -> Path | None:
         finally:
             with contextlib.suppress(OSError):
                 probe.rmdir()
+        _remove_leftovers(parent)
         return parent
     return None
+
+
+def _remove_leftovers(parent: Path) -> None:
+    """Remove the empty cgroups of codeagent processes that died without removing them
+    (killed while a command ran): nothing else would, and they pile up. Only those a minute
+    old: a fresh one may belong to a codeagent whose pid this /proc does not show (another
+    pid namespace) and is about to be joined."""
+    old = time.time() - 60
+    for entry in parent.glob("codeagent-*-*"):
+        owner = entry.name.split("-")[1]
+        with contextlib.suppress(OSError):  # gone meanwhile, not empty, or not ours
+            dead = owner.isdigit() and not Path(f"/proc/{owner}").exists()
+            if dead and entry.stat().st_mtime < old:
+                entry.rmdir()
 
 
 def _read(path: Path) -> str:

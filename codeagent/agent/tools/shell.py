@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codeagent.agent.tools import standby
 from codeagent.agent.tools.output_cap import HeadTailBuffer
 from codeagent.agent.tools.process_limit import MAX_PROCESSES, Containment
 from codeagent.agent.tools.sandbox import Sandbox, scrubbed_environment
@@ -135,55 +136,70 @@ async def run_command(
     # Everything the command starts, even in a session of its own, is found and killed; in
     # the sandbox it may have at most MAX_PROCESSES processes.
     sandboxed = sandbox is not None and sandbox.available
-    containment = Containment(MAX_PROCESSES if sandboxed else None)
+    limit = MAX_PROCESSES if sandboxed else None
+    env = sandbox.environment() if sandbox is not None else scrubbed_environment()
+    # A process that joined its cgroup already, if one waits for a command like this one.
+    started = await standby.take(argv, cwd, env, limit)
+    containment = started.containment if started is not None else Containment(limit)
+    limited = containment.limited
+    standby.RUNNING.count += 1
     try:
-        return await _run(command, containment.argv(argv), cwd, sandbox, containment,
-                          timeout_ms, max_output)  # fmt: skip
+        result = await _run(command, containment.argv(argv), cwd, env, containment, started,
+                            timeout_ms, max_output)  # fmt: skip
     finally:
+        standby.RUNNING.count -= 1
         await asyncio.shield(asyncio.to_thread(containment.close))
+    if limited:  # the next command need not wait for its cgroup
+        standby.prepare_soon(argv, cwd, env, limit, _ExitAwareProtocol)
+    return result
 
 
 async def _run(
     command: str,
     argv: list[str],
     cwd: Path,
-    sandbox: Sandbox | None,
+    env: dict[str, str],
     containment: Containment,
+    started: standby.Started | None,
     timeout_ms: int,
     max_output: int,
 ) -> CommandResult:
     stdout, stderr = HeadTailBuffer(max_output), HeadTailBuffer(max_output)
     loop = asyncio.get_running_loop()
-    exited: asyncio.Future[None] = loop.create_future()
-    spawn = asyncio.ensure_future(
-        loop.subprocess_exec(
-            lambda: _ExitAwareProtocol(exited, loop),
-            *argv,
-            cwd=cwd,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=sandbox.environment() if sandbox is not None else scrubbed_environment(),
-            start_new_session=True,  # own process group: a timeout or interrupt kills all of it
+    if started is not None:
+        transport, protocol, exited = started.transport, started.protocol, started.exited
+    else:
+        exited = loop.create_future()
+        spawn = asyncio.ensure_future(
+            loop.subprocess_exec(
+                lambda: _ExitAwareProtocol(exited, loop),
+                *argv,
+                cwd=cwd,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+                start_new_session=True,  # own process group: a timeout or interrupt kills all
+            )
         )
-    )
-    try:
-        # Shielded: a cancel while the pipes are being connected would make asyncio kill only
-        # the shell and orphan whatever it already started.
-        transport, protocol = await asyncio.shield(spawn)
-    except asyncio.CancelledError:
-        with contextlib.suppress(BaseException):
-            started, _ = await spawn
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(started.get_pid(), signal.SIGKILL)
-            started.close()
-        raise
-    except OSError as exc:
-        # 127 is what a shell reports for a command it cannot run.
-        return CommandResult(command, 127, "", f"could not start the command: {exc}\n")
+        try:
+            # Shielded: a cancel while the pipes are being connected would make asyncio kill
+            # only the shell and orphan whatever it already started.
+            transport, protocol = await asyncio.shield(spawn)
+        except asyncio.CancelledError:
+            with contextlib.suppress(BaseException):
+                spawned, _ = await spawn
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(spawned.get_pid(), signal.SIGKILL)
+                spawned.close()
+            raise
+        except OSError as exc:
+            # 127 is what a shell reports for a command it cannot run.
+            return CommandResult(command, 127, "", f"could not start the command: {exc}\n")
     process = asyncio.subprocess.Process(transport, protocol, loop)
     containment.track(process.pid)
-    readers = asyncio.gather(_pump(process.stdout, stdout), _pump(process.stderr, stderr))
+    out, err = (started.stdout, started.stderr) if started else (process.stdout, process.stderr)
+    readers = asyncio.gather(_pump(out, stdout), _pump(err, stderr))
     timed_out = False
     try:
         try:
