@@ -47,6 +47,7 @@ class Prepared:
     builder: EventBuilder
     generate: bool
     step_fault: StepFault | None = None
+    item_tokens: int | None = None  # of ``context``, see ``ResponseRecord.item_tokens``
 
     def stream_faults(self, armed: StreamFaults) -> StreamFaults:
         """The server's armed streaming faults, with this step's own fault (if any) added."""
@@ -71,6 +72,9 @@ class Prepared:
             context=[*self.context, *self.builder.output],
             store=bool(self.body.get("store", False)),
             lane=lane,
+            item_tokens=None
+            if self.item_tokens is None
+            else self.item_tokens + context_tokens(None, self.builder.output),
         )
 
 
@@ -109,6 +113,7 @@ async def prepare(
             raise not_found(previous_id)
     new_items = expand_input(normalize_input(body.get("input")))
     context = [*(parent.context if parent else []), *new_items]
+    item_tokens = _item_tokens(parent) + context_tokens(None, new_items)
     check_pairing(context)
     instructions = body.get("instructions")
     cached = _cached_tokens(instructions, context, [parent] if parent else list(prefix_candidates))
@@ -134,12 +139,21 @@ async def prepare(
         response_object(response_id, body, previous_response_id=previous_id),
         step if step is not None else _EMPTY_STEP,
         encrypt_reasoning="reasoning.encrypted_content" in (body.get("include") or []),
-        input_tokens=context_tokens(instructions, context),
+        input_tokens=context_tokens(instructions, []) + item_tokens,
         cached_tokens=cached,
         tools=body.get("tools") or [],
         first_sequence=first_sequence,
     )
-    return Prepared(response_id, body, context, builder, generate, step_fault)
+    return Prepared(response_id, body, context, builder, generate, step_fault, item_tokens)
+
+
+def _item_tokens(record: ResponseRecord | None) -> int:
+    """Estimated tokens of a record's context: counted once per record, not per request."""
+    if record is None:
+        return 0
+    if record.item_tokens is None:
+        record.item_tokens = context_tokens(None, record.context)
+    return record.item_tokens
 
 
 async def stream(
@@ -177,7 +191,8 @@ def _cached_tokens(
         prefix = record.context
         if len(prefix) <= len(context) and context[: len(prefix)] == prefix:
             same_instructions = record.instructions == instructions
-            tokens = context_tokens(instructions if same_instructions else None, prefix)
+            tokens = context_tokens(instructions if same_instructions else None, [])
+            tokens += _item_tokens(record)
             best = max(best, tokens)
     return best
 

@@ -152,6 +152,9 @@ class ResponseRecord:
     store: bool
     lane: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Estimated tokens of ``context`` (without instructions), so a continuation adds only its
+    #: new items' instead of re-encoding the whole chain each request. None: not counted.
+    item_tokens: int | None = None
 
 
 class ResponseStore:
