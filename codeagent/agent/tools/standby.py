@@ -103,7 +103,10 @@ class _Running:
 
 RUNNING = _Running()
 _ready: _Standby | None = None
-_preparing = False
+#: The task starting (then holding) the next standby.
+_keeper: asyncio.Task[None] | None = None
+#: Set while a standby is being spawned: a command arriving meanwhile waits for it.
+_spawning: asyncio.Future[None] | None = None
 
 
 def _key(prefix: list[str], cwd: Path, env: dict[str, str], limit: int | None) -> tuple[Any, ...]:
@@ -125,10 +128,14 @@ async def take(
     waits for exactly this prefix, directory, environment and limit on this loop; else None
     (and a standby that does not match is thrown away)."""
     global _ready
+    loop = asyncio.get_running_loop()
+    spawning = _spawning
+    if _ready is None and spawning is not None and spawning.get_loop() is loop:
+        # Started already, its join under way: taking it saves the command its own spawn.
+        await asyncio.shield(spawning)
     standby, _ready = _ready, None
     if standby is None:
         return None
-    loop = asyncio.get_running_loop()
     prefix, command = argv[:-1], argv[-1]
     if (
         standby.loop is not loop
@@ -163,11 +170,16 @@ def prepare_soon(
 ) -> None:
     """After a command ended: start a standby for the next command like ``argv`` in
     ``AHEAD_DELAY``, unless one waits or is being started, or a command runs by then."""
-    global _preparing
-    if _ready is not None or _preparing or not _fits(argv[-1], env):
+    global _keeper
+    if _ready is not None or _preparing() or not _fits(argv[-1], env):
         return
-    _preparing = True
-    asyncio.get_running_loop().create_task(_keep(argv[:-1], cwd, env, limit, factory))
+    loop = asyncio.get_running_loop()
+    _keeper = loop.create_task(_keep(argv[:-1], cwd, env, limit, factory))
+
+
+def _preparing() -> bool:
+    keeper = _keeper
+    return keeper is not None and not keeper.done() and not keeper.get_loop().is_closed()
 
 
 async def _keep(
@@ -176,19 +188,19 @@ async def _keep(
     """Start the standby, then hold it until it is taken or the loop shuts down (which
     cancels every task: the standby is then killed and its cgroup removed). One task from
     the command's end on, so a shutdown never misses it."""
-    global _preparing, _ready
+    global _ready, _spawning
+    standby = None
     try:
         await asyncio.sleep(AHEAD_DELAY)
-        busy = RUNNING.count or _ready is not None
-        standby = None if busy else await _start(prefix, cwd, env, limit, factory)
+        if not RUNNING.count and _ready is None:
+            _spawning = asyncio.get_running_loop().create_future()
+            standby = _ready = await _start(prefix, cwd, env, limit, factory)
     finally:
-        _preparing = False
+        if _spawning is not None:
+            _spawning.set_result(None)  # (the standby, if any, is in _ready before take runs)
+            _spawning = None
     if standby is None:
         return
-    if _ready is not None:  # (cannot happen while _preparing held, but never keep two)
-        _discard(standby)
-        return
-    _ready = standby
     try:
         await asyncio.Event().wait()
     except asyncio.CancelledError:
