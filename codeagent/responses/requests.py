@@ -119,9 +119,10 @@ def paired_input(
     The conversation answers every call before it calls the model, so this drops nothing in a
     healthy session; it guards what goes out against a damaged or hand-edited history.
     """
-    before = list(earlier)
-    called = {i.get("call_id") for i in (*before, *items) if i.get("type") in CALL_OUTPUT_TYPES}
+    called = {i.get("call_id") for i in items if i.get("type") in CALL_OUTPUT_TYPES}
     answered = {i.get("call_id") for i in items if i.get("type") in _OUTPUT_TYPES}
+    if answered - called:  # outputs of earlier calls: only then read the (long) history
+        called |= {i.get("call_id") for i in earlier if i.get("type") in CALL_OUTPUT_TYPES}
     kept = []
     for item in items:
         kind = item.get("type")
