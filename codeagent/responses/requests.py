@@ -10,7 +10,7 @@ compact JSON so that the byte counts the conversation reports are the bytes actu
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 TransportName = Literal["websocket", "http"]
@@ -121,8 +121,15 @@ def paired_input(
     """
     called = {i.get("call_id") for i in items if i.get("type") in CALL_OUTPUT_TYPES}
     answered = {i.get("call_id") for i in items if i.get("type") in _OUTPUT_TYPES}
-    if answered - called:  # outputs of earlier calls: only then read the (long) history
-        called |= {i.get("call_id") for i in earlier if i.get("type") in CALL_OUTPUT_TYPES}
+    missing = answered - called  # outputs of earlier calls (a tool turn's own output)
+    if missing:  # look for them from the newest item back, not through the whole history
+        history = earlier if isinstance(earlier, Sequence) else list(earlier)
+        for item in reversed(history):
+            if item.get("type") in CALL_OUTPUT_TYPES and item.get("call_id") in missing:
+                called.add(item.get("call_id"))
+                missing.discard(item.get("call_id"))
+                if not missing:
+                    break
     kept = []
     for item in items:
         kind = item.get("type")
