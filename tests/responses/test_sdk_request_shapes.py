@@ -18,10 +18,12 @@ from typing import Any
 import pytest
 from openai.types.responses.response_compact_params import ResponseCompactParams
 from openai.types.responses.response_create_params import ResponseCreateParamsStreaming
+from openai.types.responses.response_steer_event_param import ResponseSteerEventParam
 from pydantic import TypeAdapter
 from pydantic_core import SchemaValidator, ValidationError
 
 from codeagent.agent.approvals import Policy
+from codeagent.agent.events import SteerUpdate, TextDelta
 from codeagent.agent.loop import Agent
 from codeagent.config import Settings
 from codeagent.server.script import Episode, Script, Step, apply_patch, function_call, shell, text
@@ -56,6 +58,7 @@ def _strict(tp: Any) -> SchemaValidator:
 
 CREATE = _strict(ResponseCreateParamsStreaming)
 COMPACT = _strict(ResponseCompactParams)
+STEER = _strict(ResponseSteerEventParam)
 
 
 def _problems(exc: ValidationError) -> str:
@@ -83,6 +86,17 @@ def check_frame(transport: str, payload: dict[str, Any]) -> None:
 
 def check_compact(payload: dict[str, Any]) -> None:
     _validate(COMPACT, dict(payload), "compact request")
+
+
+def check_steer(payload: dict[str, Any]) -> None:
+    """A ``response.steer`` frame: the SDK's event with nothing else (no ``stream_id``)."""
+    problems = None
+    try:
+        STEER.validate_python(dict(payload))
+    except ValidationError as exc:
+        problems = _problems(exc)
+    if problems:
+        pytest.fail(f"steer frame does not match the SDK: {problems}")
 
 
 def _validate(validator: SchemaValidator, body: dict[str, Any], what: str) -> None:
@@ -117,6 +131,9 @@ def check_all(server: Any) -> list[dict[str, Any]]:
     """Validate every recorded request; return the response.create bodies in order."""
     creates = []
     for frame in server.record:
+        if frame.transport == "ws" and frame.payload.get("type") == "response.steer":
+            check_steer(frame.payload)
+            continue
         if frame.transport == "http" and "stream" not in frame.payload:
             check_compact(frame.payload)  # POST /responses/compact (never streamed)
             continue
@@ -284,3 +301,41 @@ async def test_a_resumed_session_keeps_its_cache_key(make_server, repo: Path) ->
     creates = check_all(server)
     assert len(creates) == 2
     assert creates[0]["prompt_cache_key"] == creates[1]["prompt_cache_key"] == first.session.id
+
+
+async def test_a_steer_frame_validates(make_server, repo: Path) -> None:
+    """A message typed mid-stream goes as ``response.steer``; it and every request around it
+    (the turn's create, the next turn's chained from the successor) validate."""
+    long_text = " ".join(f"word{i}" for i in range(300))
+    script = Script(
+        [
+            Episode([Step([text("In one file.")])], match="one file"),
+            Episode([Step([text(long_text)], tokens_per_second=30)], match="fix"),
+        ]
+    )
+    server = make_server(script)
+    agent = Agent(settings(server, transport="websocket"), repo, _NoAsk())
+    events: list[Any] = []
+    try:
+        async for event in agent.submit("fix the greeting"):
+            events.append(event)
+            if isinstance(event, TextDelta) and not any(
+                e.kind == "steer_submitted" for e in events
+            ):
+                agent.steer("Keep it to one file.")
+        await run_turns(agent, "thanks")
+    finally:
+        await agent.close()
+    assert [e.state for e in events if isinstance(e, SteerUpdate)] == ["accepted", "applied"]
+    steers = [f.payload for f in server.record if f.payload.get("type") == "response.steer"]
+    assert len(steers) == 1
+    assert len(check_all(server)) == 2  # the successor needed no create of ours
+
+
+def test_the_steer_check_refuses_what_the_sdk_does_not_declare() -> None:
+    """The check above can fail: ``stream_id`` is not a steer field ("Do not send stream_id")."""
+    check_steer({"type": "response.steer", "previous_response_id": "resp_1", "input": "x"})
+    with pytest.raises(pytest.fail.Exception, match="stream_id"):
+        check_steer(
+            {"type": "response.steer", "previous_response_id": "r", "input": "x", "stream_id": "a"}
+        )
