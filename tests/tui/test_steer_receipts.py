@@ -2,7 +2,7 @@
 
 A steer shows as the user's message marked "↪ steer"; its receipt changes in place as the
 ``SteerUpdate`` events arrive. A resumed session's transcript renders the same events the same
-way, through the one ``BlockBuilder``. (The end-to-end sessions are in test_steering.py.)
+way, through the one ``BlockBuilder``. (The end-to-end sessions are in test_tui_steering.py.)
 """
 
 from __future__ import annotations
