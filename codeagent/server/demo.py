@@ -204,12 +204,13 @@ class DemoScript(Script):
     short answer instead of the whole fix again."""
 
     def choose(self, input_items: list[dict[str, Any]]) -> Step:
-        last_user = conv.last_user_index(input_items)
+        last_user = _turn_start(input_items)
         earlier = input_items[:last_user] if last_user is not None else []
         applied = core_fix_applied(input_items)
         if any(conv.is_model_item(item) for item in earlier):
             return Step([text(FOLLOW_UP if applied else NOT_FIXED)], *self.pace)
-        step = super().choose(input_items)
+        # Steers left out, the base script counts the steps from the turn's own message.
+        step = super().choose([item for item in input_items if not _is_steer(item, input_items)])
         if self.episodes and step is self.episodes[0].steps[-1] and not applied:
             return Step([text(NOT_FIXED)], *self.pace)  # the last step is the success summary
         return step
@@ -218,6 +219,25 @@ class DemoScript(Script):
     def pace(self) -> tuple[float, float | None]:
         steps = self.episodes[0].steps if self.episodes else []
         return (steps[0].first_token_delay, steps[0].tokens_per_second) if steps else (0.0, None)
+
+
+def _is_steer(item: dict[str, Any], items: list[dict[str, Any]]) -> bool:
+    """A user message the server put ahead of tool outputs: a steer that waited for them
+    (``response.steer.pending``), typed while the turn ran, not a new turn."""
+    if not conv.is_user_message(item):
+        return False
+    index = next(i for i, other in enumerate(items) if other is item)
+    after = items[index + 1] if index + 1 < len(items) else {}
+    return str(after.get("type", "")).endswith("_output")
+
+
+def _turn_start(items: list[dict[str, Any]]) -> int | None:
+    """Index of the message that started the current turn (the last user message, steers
+    typed during the turn not counted)."""
+    for index in range(len(items) - 1, -1, -1):
+        if conv.is_user_message(items[index]) and not _is_steer(items[index], items):
+            return index
+    return None
 
 
 DEMO_SCRIPT = demo_script()

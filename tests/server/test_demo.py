@@ -212,3 +212,18 @@ def test_demo_answers_a_follow_up_message_briefly_instead_of_replaying():
     ]
     (reply,) = script.choose(done).items
     assert reply.kind == "text" and "demo is complete" in reply.data["text"]
+
+
+def test_a_steer_typed_while_the_demo_plays_does_not_derail_it():
+    # Enter while a tool call streams: the server holds the steer and puts it ahead of the
+    # call's output (response.steer.pending); the demo goes on with its next step instead of
+    # answering as if the turn had ended.
+    script = demo_script(0.0, None)
+    plain = [
+        user("fix it"),
+        {"type": "shell_call", "call_id": "c1", "action": {"commands": ["ls -la"]}},
+        {"type": "shell_call_output", "call_id": "c1", "output": []},
+    ]
+    steered = [*plain[:2], user("also keep it short"), plain[2]]
+    assert script.choose(steered).items == script.choose(plain).items
+    assert script.choose(plain).items[0].kind != "text"
