@@ -231,8 +231,47 @@ class AgentError(AgentEvent):
 
 
 def event_to_dict(event: AgentEvent) -> dict[str, Any]:
-    """A JSON-ready dict of ``event`` with its ``kind`` first (for ``--json`` and transcripts)."""
-    return {"kind": event.kind, **dataclasses.asdict(event)}
+    """A JSON-ready dict of ``event`` with its ``kind`` first (for ``--json`` and transcripts).
+
+    The same dict as ``{"kind": ..., **dataclasses.asdict(event)}``, built without asdict's
+    per-value deep copy of strings and numbers: a tool turn converts a few dozen events."""
+    data: dict[str, Any] = {"kind": event.kind}
+    for name in _field_names(type(event)):
+        data[name] = _plain(getattr(event, name))
+    return data
+
+
+#: Values ``dataclasses.asdict`` would copy unchanged (immutable, not containers).
+_ATOMIC: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as ``dataclasses.asdict`` converts a field (nested dataclasses to dicts)."""
+    if type(value) in _ATOMIC:
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
+    if type(value) in (tuple, list):
+        return type(value)(_plain(v) for v in value)
+    if type(value) is dict:
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    # namedtuples, dicts, other objects: asdict's own rules
+    return dataclasses.asdict(_Holder(value))["value"]
+
+
+@dataclass(frozen=True)
+class _Holder:
+    """Carries a rare field value through ``dataclasses.asdict`` for its exact conversion."""
+
+    value: Any
 
 
 #: ``kind`` -> event class, for ``event_from_dict``

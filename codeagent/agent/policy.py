@@ -24,6 +24,8 @@ from codeagent.agent.approvals import ApprovalRequest, Decision, Policy, Scope
 _SHELL_CONTROL = (";", "&", "|", "`", "$(", ">", "<", "\n")
 #: One shell word: unquoted characters, '...' and "..." runs (with backslash escapes).
 _FIRST_WORD = re.compile(r"""(?:[^\s'"\\]|\\.|'[^']*'|"(?:[^"\\]|\\.)*")+""")
+#: How many command texts ``ApprovalRules.read_only`` remembers (one tool loop's worth).
+_READ_ONLY_ANSWERS = 256
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,24 @@ class ApprovalRules:
         self.outside_path = outside_path
         self.grants = SessionGrants()
         self.is_read_only = is_read_only
+        #: ``is_read_only`` answers by command text alone, and each shell call asks it up to four
+        #: times (batching and running, verdict and checkpoint): remembered for recent commands.
+        self._read_only_answers: dict[str, bool] = {}
+
+    def read_only(self, command: str) -> bool:
+        """``is_read_only(command)``, computed once for each recent command text."""
+        answers = self._read_only_answers
+        if not isinstance(command, str):  # a malformed call: the classifier says no, unhashed
+            return self.is_read_only(command)
+        try:
+            return answers[command]
+        except KeyError:
+            pass
+        answer = self.is_read_only(command)  # a classifier that raises is asked again next time
+        if len(answers) >= _READ_ONLY_ANSWERS:
+            answers.clear()
+        answers[command] = answer
+        return answer
 
     def check_patch(self, config_files: Sequence[str] = ()) -> Verdict:
         """The verdict for a patch inside the repository (escapes and writes into ``.git`` are
@@ -120,7 +140,7 @@ class ApprovalRules:
         return Verdict("allow")
 
     def _check_command(self, command: str) -> Verdict:
-        if self.is_read_only(command):
+        if self.read_only(command):
             outside = (
                 None if self.sandboxed or self.outside_path is None else self.outside_path(command)
             )

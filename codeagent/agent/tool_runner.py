@@ -252,7 +252,7 @@ class ToolRunner:
     def _proven_read_only(self, commands: Sequence[str]) -> bool:
         """True only when the classifier is sure every command writes nothing."""
         try:
-            return bool(commands) and all(self.rules.is_read_only(c) is True for c in commands)
+            return bool(commands) and all(self.rules.read_only(c) is True for c in commands)
         except Exception:  # a classifier that cannot decide has not proven anything
             return False
 
