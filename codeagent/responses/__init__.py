@@ -13,3 +13,11 @@ Knows nothing about tools, git or the UI.
 - ``transport``: ``Transport`` -- mode ``auto|websocket|http``, fallback to HTTP and the return
   to WebSocket, reconnect, rotation.
 """
+
+import sys
+
+# ``import httpx`` also imports its command line (``httpx._main``: click, rich and pygments,
+# ~40 ms) when those are installed; the HTTP paths and the model check need only the client. A
+# None entry makes that import fail, which httpx handles by defining a stub ``main``.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
