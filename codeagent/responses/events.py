@@ -16,9 +16,13 @@ from codeagent.responses.errors import ResponsesError, WireFormatError, error_fr
 
 
 class WireModel(BaseModel):
-    """Base for wire models: unknown fields are kept (``extra="allow"``) and dumped back out."""
+    """Base for wire models: unknown fields are kept (``extra="allow"``) and dumped back out.
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    Each model's validator is built when it is first used (``defer_build``), not at import:
+    that is ~40 models, and the first request should not wait for their schemas.
+    """
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
     def wire(self) -> dict[str, Any]:
         """The JSON-ready dict for this model, without fields that are ``None``."""
