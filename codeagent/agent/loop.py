@@ -29,9 +29,9 @@ from codeagent.agent.assembly import (
     conversation_options,
     make_checkpoints,
     make_model_check,
-    make_sandbox,
     make_transport,
     model_switch,
+    probe_sandbox,
     user_instructions,
 )
 from codeagent.agent.conversation import Conversation
@@ -95,15 +95,16 @@ class Agent:
         key = settings.api_key.get_secret_value() if settings.api_key else None
         self.session.redact(key)
         try:
+            sandbox = probe_sandbox(settings)  # while recovery, git and instructions run
             # A patch a crash left half applied is finished or undone before git looks.
             self.startup_notices = [Notice("recovery", m) for m in recover_patches(self.root)]
             self.workspace = make_checkpoints(self.root, self.session.id, settings)
             if self.workspace.warning:  # e.g. an unreadable saved undo history
                 self.startup_notices.append(Notice("warning", self.workspace.warning))
-            self.sandbox = make_sandbox(settings)
             instructions = build_instructions(
                 self.root, cwd or Path.cwd(), user_instructions(settings)
             )
+            self.sandbox = sandbox()
         except Exception:
             if session is None:  # do not leave an empty transcript behind for a failed start
                 self.session.path.unlink(missing_ok=True)
@@ -251,7 +252,6 @@ class Agent:
         self._answer_unanswered()
         self.conversation.add_user_message(text)
         self._emit(TurnStarted(text))
-        self.model_check.start()
         for note in self.model_check.take_notes():
             self._emit(Notice("warning", note))
         if not self.sandbox.available and not self._sandbox_warned:
@@ -307,6 +307,8 @@ class Agent:
         """One model call, streamed out as agent events; returns its metrics."""
         mapper = StreamMapper()
         async for event in self.conversation.run():
+            # GET /models once the request is out (idempotent): not on the first request's way
+            self.model_check.start()
             self.steering.observe(event)
             for agent_event in mapper.map(event):
                 self._emit(agent_event)
