@@ -24,7 +24,7 @@ from codeagent.agent.events import (
 )
 from codeagent.agent.mcp.calls import run_mcp_call
 from codeagent.agent.mcp.manager import McpManager
-from codeagent.agent.policy import ApprovalRules
+from codeagent.agent.policy import ApprovalRules, Verdict
 from codeagent.agent.tool_calls import ToolCall, output_item
 from codeagent.agent.tools.patch import (
     PatchError,
@@ -85,9 +85,14 @@ class ToolRunner:
         self.workspace = workspace
         self.sandbox = sandbox
         self.emit = emit
+        #: Calls started so far, and the shell verdicts ``reads_only`` reached: a call that
+        #: starts with no other call begun since reuses its verdict instead of deciding again.
+        self._runs = 0
+        self._verdicts: dict[str, tuple[ToolCall, int, tuple[object, ...], Verdict]] = {}
 
     async def run(self, call: ToolCall, turn_id: str) -> ToolResult:
         """Handle ``call`` end to end (see the module docstring)."""
+        self._runs += 1
         if call.problem:
             self.emit(ToolCallProposed(call.call_id, call.tool, call.describe(), call.arguments))
             return self._fail(call, f"{call.tool}: {call.problem}")
@@ -115,8 +120,11 @@ class ToolRunner:
         if call.problem:
             return False
         if call.tool == "shell":
-            allowed = self.rules.check_commands(call.commands).action == "allow"
-            return allowed and self._proven_read_only(call.commands)
+            verdict = self.rules.check_commands(call.commands)
+            if len(self._verdicts) >= 64:  # calls asked about but never run (an interrupt)
+                self._verdicts.clear()
+            self._verdicts[call.call_id] = (call, self._runs, self._rules_state(), verdict)
+            return verdict.action == "allow" and self._proven_read_only(call.commands)
         if self.mcp is not None and self.mcp.owns(call.tool):
             offered = self.mcp.offered(call.tool)
             config = self.mcp.connection(offered.server).config
@@ -184,7 +192,7 @@ class ToolRunner:
     async def _shell(self, call: ToolCall, turn_id: str) -> ToolResult:
         command = "\n".join(call.commands)
         self.emit(ToolCallProposed(call.call_id, "shell", call.describe(), command))
-        verdict = self.rules.check_commands(call.commands)
+        verdict = self._shell_verdict(call)
         if verdict.action == "deny":
             return self._refuse(call, f"The command was refused: {verdict.reason}.")
         if verdict.action == "ask":
@@ -248,6 +256,25 @@ class ToolRunner:
         decision = await self.approver.decide(request)
         self.rules.remember(request, decision)
         return decision
+
+    def _rules_state(self) -> tuple[object, ...]:
+        """What a verdict depends on besides the call and the files: policy and grants."""
+        return (self.rules.policy, self.rules.grants)
+
+    def _shell_verdict(self, call: ToolCall) -> Verdict:
+        """The rules' verdict on ``call``: the one ``reads_only`` reached when no other call
+        started since (nothing ran that could change a file or a grant) and the policy and
+        grants are the same objects, else decided again."""
+        cached = self._verdicts.pop(call.call_id, None)
+        if cached is not None:
+            asked, runs, state, verdict = cached
+            if (
+                asked is call
+                and runs == self._runs - 1
+                and all(a is b for a, b in zip(state, self._rules_state(), strict=True))
+            ):
+                return verdict
+        return self.rules.check_commands(call.commands)
 
     def _proven_read_only(self, commands: Sequence[str]) -> bool:
         """True only when the classifier is sure every command writes nothing."""
