@@ -228,6 +228,20 @@ class GitRunner:
 def discover(path: Path) -> tuple[Path, Path] | str:
     """(working tree root, git dir) of the repository containing ``path``, or why there is none:
     ``"bare"``, or git's own message."""
+    # The usual case in one git run; a bare repository, a git dir or an odd path (git fails, or
+    # prints more lines) takes the two runs below, which tell those apart.
+    usual = run_git(
+        path,
+        "rev-parse",
+        "--is-bare-repository",
+        "--absolute-git-dir",
+        "--show-toplevel",
+        check=False,
+        drivers=(),
+    )
+    lines = usual.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if usual.returncode == 0 and len(lines) == 3 and lines[0] == "false" and lines[2].strip():
+        return Path(lines[2].strip()), Path(lines[1])
     probe = run_git(
         path, "rev-parse", "--is-bare-repository", "--absolute-git-dir", check=False, drivers=()
     )
