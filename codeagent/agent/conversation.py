@@ -48,6 +48,8 @@ from codeagent.agent.tool_calls import unanswered_outputs
 from codeagent.responses.errors import PreviousResponseNotFound, RequestRejected, ResponsesError
 from codeagent.responses.events import ResponseCreated, ServerEvent, UnknownEvent
 from codeagent.responses.requests import (
+    IGNORED_FOR_CHAINING,
+    INPUT_FIELDS,
     build_body,
     encode_json,
     paired_input,
@@ -135,6 +137,8 @@ class Conversation:
         # id(item) -> (item, encoded size): the full-resend size without re-encoding the
         # whole history every call. Items are treated as immutable once added.
         self._sizes: dict[int, tuple[dict[str, Any], int]] = {}
+        #: The size of the last request body with an empty ``input``, and what it depends on.
+        self._empty_size: tuple[tuple[str, ...], int] | None = None
         self._running = False
         #: The turn's steering (``Agent.steer``); None: no steer can reach a call.
         self.steering: SteerHooks | None = None
@@ -346,7 +350,7 @@ class Conversation:
     def _plan(self, force_full: bool) -> _Plan:
         settings = self.settings()
         signature = settings_signature(settings)
-        full_size = self._full_size(settings)
+        full_size = self._full_size(settings, signature)
         chain = self._chain
         if (
             not force_full
@@ -363,10 +367,17 @@ class Conversation:
         full_items = paired_input([replay_item(item, store=self.store) for item in self.items])
         return _Plan(build_body(settings, full_items), False, full_size)
 
-    def _full_size(self, settings: dict[str, Any]) -> int:
+    def _full_size(self, settings: dict[str, Any], signature: str) -> int:
         """Bytes of the full-input request: the body with an empty ``input`` plus each item's
         compact JSON and the commas between them (compact JSON is additive)."""
-        size = self.transport.request_size(build_body(settings, []))
+        # The empty body holds the signature's fields and the rest (key order does not change
+        # a length): encoded again only when one of them or the transport changes.
+        unsigned = IGNORED_FOR_CHAINING | INPUT_FIELDS
+        ignored = encode_json({k: v for k, v in settings.items() if k in unsigned})
+        key = (self.transport.active, signature, ignored)
+        if self._empty_size is None or self._empty_size[0] != key:
+            self._empty_size = (key, self.transport.request_size(build_body(settings, [])))
+        size = self._empty_size[1]
         for item in self.items:
             cached = self._sizes.get(id(item))
             if cached is None or cached[0] is not item:
