@@ -13,6 +13,7 @@ decision focus goes back to the prompt, so the rest of a typed word cannot answe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -67,15 +68,25 @@ class CodeAgentApp(App[int]):
 
     def __init__(
         self,
-        agent: Agent,
+        agent: Agent | None,
         approver: TuiApprover,
         *,
         settings: Settings,
         root: Path,
         banner: str = "",
+        build_agent: Callable[[], Agent] | None = None,
     ) -> None:
+        """``agent``, or ``build_agent`` to make it in a thread right after the first paint
+        (``codeagent``: the agent stack is not imported before the welcome shows, issue 15)."""
         super().__init__()
-        self.agent = agent
+        if agent is None and build_agent is None:
+            raise ValueError("an agent or a way to build one is needed")
+        self._agent = agent
+        self._build_agent = build_agent
+        #: prompt submissions (and commands) made before the agent was ready, in order
+        self._held: list[PromptArea.Submitted] = []
+        #: why the agent could not be built (printed by ``launch`` after the app exits)
+        self.startup_error: str | None = None
         self.approver = approver
         self.settings = settings
         self.root = Path(root)
@@ -91,13 +102,35 @@ class CodeAgentApp(App[int]):
         self.conversation = self.view = ConversationView(id="conversation")
         self.chat, self.plan = self.conversation.chat, self.conversation.plan
         self.status_bar = StatusBar(id="status")
-        self.status_bar.source = lambda: self.agent.status()  # the agent may be replaced
+        # The agent may be replaced, or not be built yet (then the bar waits for it).
+        self.status_bar.source = lambda: None if self._agent is None else self._agent.status()
         self.side = Vertical(id="side")
         self.own_themes: list[str] = []
         #: chosen before the first stylesheet parse; problems are named in the chat on mount
         self.theme_problems = register_themes(self)
         self.custom_commands = CustomCommands()  # loaded on mount (codeagent.custom_commands)
         self.notifier = Notifier(self, getattr(settings, "notify", "bell"))
+
+    @property
+    def agent(self) -> Agent:
+        """The agent (only once it is built: everything that needs it waits for ``ready``)."""
+        if self._agent is None:
+            raise RuntimeError("the agent is not ready yet")
+        return self._agent
+
+    @agent.setter
+    def agent(self, agent: Agent) -> None:
+        self._agent = agent
+
+    @property
+    def ready(self) -> bool:
+        """The agent is built: prompts, commands and the status bar can use it."""
+        return self._agent is not None
+
+    @property
+    def ready_agent(self) -> Agent | None:
+        """The agent if it was built (``launch`` reads the session id after the app closed)."""
+        return self._agent
 
     # --- layout and start-up ------------------------------------------------------------------
 
@@ -110,17 +143,51 @@ class CodeAgentApp(App[int]):
         yield self.status_bar
         yield Footer(compact=True)  # compact: Esc and Ctrl+Q still fit at 80 columns
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         apply_personal_setup(self)  # keymap, custom commands; problems (and themes') in chat
         self.approver.attach(self)
         self.side.display = False
         self.prompt.focus()
+        status = None if self._agent is None else self._agent.status()
+        # Mounted here (not by a worker): the first frame holds it, before the agent is built.
+        await self.chat.add(NoticeLine("welcome", welcome_text(self.root, self.settings, status)))
+        if self.banner:
+            self.show_info(self.banner)
+        if self._agent is not None:
+            self._agent_ready()
+        else:  # the welcome paints first; the agent stack is imported and built after it
+            self.call_after_refresh(self._assemble)
+
+    @work(thread=True, exclusive=True, group="assemble", exit_on_error=False)
+    def _assemble(self) -> None:
+        """Import and build the agent in a thread, so the first screen is not held up by it.
+
+        Crash recovery of an interrupted patch runs inside (before the agent can write)."""
+        assert self._build_agent is not None
+        try:
+            agent = self._build_agent()
+        except Exception as error:  # WorkspaceError, SessionError: their messages are fit to print
+            self.call_from_thread(self._assembly_failed, str(error) or type(error).__name__)
+            return
+        # (cast: Textual's signature infers no result type for an async callback)
+        self.call_from_thread(cast("Callable[[Agent], Any]", self._assembled), agent)
+
+    def _assembly_failed(self, message: str) -> None:
+        self.startup_error = message
+        self.exit(2)
+
+    async def _assembled(self, agent: Agent) -> None:
+        self._agent = agent
+        self._agent_ready()
+        held, self._held = self._held, []
+        for submitted in held:  # typed before the agent was ready: handled now, in order
+            await self.on_prompt_submitted(submitted)
+
+    def _agent_ready(self) -> None:
+        """Start what needs the agent: status, file list, model check, MCP, prewarm, notices."""
         self.refresh_status()
         # After the first paint: ``git ls-files`` is not on the first screen (issue 15).
         self.call_after_refresh(self.load_files)
-        self.show_notice("welcome", welcome_text(self.agent.status(), self.root, self.settings))
-        if self.banner:
-            self.show_info(self.banner)
         if self.agent.transcript:  # `codeagent resume [ID]`: the same rendering as /resume
             self.run_worker(self._show_resumed(), group="resume")
         if hasattr(self.agent, "model_check"):  # GET /models in the background, after paint
@@ -206,7 +273,11 @@ class CodeAgentApp(App[int]):
     @on(PromptArea.Submitted)
     async def on_prompt_submitted(self, message: PromptArea.Submitted) -> None:
         """Enter sends; while a turn runs Enter steers it and Tab (``message.queue``) queues
-        the message for after it. Slash commands run at once; a custom one is queued."""
+        the message for after it. Slash commands run at once; a custom one is queued. Before
+        the agent is ready, everything is kept and handled in order once it is."""
+        if self._agent is None:
+            self._held.append(message)
+            return
         text = message.text
         steer = not message.queue
         if text.startswith("/"):
@@ -294,6 +365,8 @@ class CodeAgentApp(App[int]):
     def prewarm(self) -> None:
         """Let the agent connect ahead of the next turn (at start; again once the user types
         after the socket went idle). In the background: the UI never waits for it."""
+        if self._agent is None:  # it prewarms once built
+            return
         if hasattr(self.agent, "prewarm") and not self.agent.busy:
             self.run_worker(self.agent.prewarm(), group="prewarm", exit_on_error=False)
 
@@ -462,6 +535,7 @@ class CodeAgentApp(App[int]):
         self.approver.attach(None)
         self.workers.cancel_group(self, "turn")
         try:
-            await self.agent.close()
+            if self._agent is not None:
+                await self._agent.close()
         finally:
             self.exit(0)

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from codeagent.agent.approvals import Policy
-from codeagent.agent.assembly import model_listing, model_note
 from codeagent.agent.status import transport_line
 
 if TYPE_CHECKING:
@@ -200,6 +199,9 @@ async def _help(ctx: CommandContext, args: list[str]) -> None:
 
 @command("model", "show or switch the model", usage="[NAME]", max_args=1)
 async def _model(ctx: CommandContext, args: list[str]) -> None:
+    # Here, not at the top: the agent's assembly is not imported before the first paint.
+    from codeagent.agent.assembly import model_listing, model_note
+
     if not args:
         ctx.say(f"Model: {ctx.agent.status().model}\n{model_listing(ctx.agent.settings)}")
         return

@@ -93,23 +93,36 @@ def run(args: argparse.Namespace) -> int:
 def build_app(settings, root: Path, *, session_id: str | None = None, banner: str = ""):
     """The app on a new agent, or on one resumed from ``session_id`` (``"last"``: the newest).
 
-    Raises ``WorkspaceError``/``SessionError`` (their messages are fit to print).
+    A new agent is imported and built by the app in a thread right after its first paint
+    (issue 15); a failure to build it ends the app with ``app.startup_error`` set. A resumed
+    one is built here: it raises ``WorkspaceError``/``SessionError`` (messages fit to print).
     """
-    from codeagent.agent.loop import Agent
     from codeagent.tui.app import CodeAgentApp
     from codeagent.tui.approver import TuiApprover
 
     approver = TuiApprover()
     if session_id:
+        from codeagent.agent.loop import Agent
+
         agent = Agent.resume(settings, root, approver, session_id)
-    else:
-        agent = Agent(settings, root, approver)
-    return CodeAgentApp(agent, approver, settings=settings, root=root, banner=banner)
+        return CodeAgentApp(agent, approver, settings=settings, root=root, banner=banner)
+
+    def new_agent():
+        from codeagent.agent.loop import Agent
+
+        return Agent(settings, root, approver)
+
+    return CodeAgentApp(
+        None, approver, settings=settings, root=root, banner=banner, build_agent=new_agent
+    )
 
 
 def goodbye_text(app, *, demo: bool = False) -> str:
     """What the terminal shows after the app closed: how to come back to this session."""
-    session_id = app.agent.status().session_id
+    agent = app.ready_agent
+    if agent is None:  # closed before the agent was built: no session was started
+        return "codeagent closed before its session started."
+    session_id = agent.status().session_id
     if demo:  # its repository copy and server are gone: the session cannot be continued
         return (
             f"Demo session {session_id} ended; its copy of the sample repository is removed. "
@@ -131,15 +144,20 @@ def run_app(
 
     ``run_options`` go to ``App.run`` (tests pass ``headless`` and ``auto_pilot``).
     """
-    from codeagent.sessions import SessionError
-    from codeagent.workspace.git import WorkspaceError
-
     try:
         app = build_app(settings, root, session_id=session_id, banner=banner)
-    except (WorkspaceError, SessionError) as error:
+    except Exception as error:
+        from codeagent.sessions import SessionError
+        from codeagent.workspace.git import WorkspaceError
+
+        if not isinstance(error, (WorkspaceError, SessionError)):
+            raise
         print(f"codeagent: {error}", file=sys.stderr)
         return 2
     code = app.run(**run_options) or 0
+    if app.startup_error is not None:  # the agent could not be built (e.g. not a repository)
+        print(f"codeagent: {app.startup_error}", file=sys.stderr)
+        return 2
     print(goodbye_text(app, demo=demo))
     return code
 

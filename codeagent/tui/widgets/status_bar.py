@@ -103,7 +103,8 @@ class StatusBar(Widget):
         self.clock: Callable[[], float] = time.monotonic
         #: where a running turn's status is read again on each tick (the app: ``agent.status``),
         #: so a change no event announces (an approval given, a command started) shows too
-        self.source: Callable[[], AgentStatus] | None = None
+        #: (None from it: no agent yet, the bar stays empty)
+        self.source: Callable[[], AgentStatus | None] | None = None
 
     def on_mount(self) -> None:
         self.set_interval(1 / FRAMES_PER_SECOND, self._tick)
