@@ -255,11 +255,6 @@ def _split_task(words: list[str]) -> tuple[bool, list[str]]:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``codeagent exec``; returns the exit code."""
-    from codeagent.agent.instructions import InstructionsError
-    from codeagent.agent.loop import Agent
-    from codeagent.sessions import SessionError
-    from codeagent.workspace.git import WorkspaceError
-
     directory = Path(args.directory or ".")
     if not directory.is_dir():
         print(f"codeagent exec: no such directory: {directory}", file=sys.stderr)
@@ -298,11 +293,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"codeagent exec: {display_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     approver = ExecApprover(interactive, settings.approval_policy)
+    # The sandbox probe's subprocesses run while the agent's modules load (~100 ms of imports).
+    from codeagent.agent.sandbox_probe import probe_sandbox
+
+    sandbox = probe_sandbox(settings.sandbox, settings.sandbox_env)
+    from codeagent.agent.instructions import InstructionsError
+    from codeagent.agent.loop import Agent
+    from codeagent.sessions import SessionError
+    from codeagent.workspace.git import WorkspaceError
+
     try:
         if resume:
-            agent = Agent.resume(settings, root, approver, session_id or "last")
+            agent = Agent.resume(settings, root, approver, session_id or "last", sandbox=sandbox)
         else:
-            agent = Agent(settings, root, approver, cwd=directory.resolve())
+            agent = Agent(settings, root, approver, cwd=directory.resolve(), sandbox=sandbox)
     except (WorkspaceError, InstructionsError, SessionError, ValueError, OSError) as exc:
         print(f"codeagent exec: {display_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE

@@ -3,8 +3,6 @@ conversation (tools, reasoning, compaction, cache key), the sandbox and the chec
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -162,29 +160,6 @@ def make_sandbox(settings: Settings) -> Sandbox:
     return detect_sandbox(settings.sandbox, settings.sandbox_env)
 
 
-def probe_sandbox(settings: Settings) -> Callable[[], Sandbox]:
-    """``make_sandbox`` in a thread, so its bubblewrap probe (subprocesses) runs while the
-    agent opens git; call the result for the sandbox (it re-raises what the probe raised)."""
-    found: list[Sandbox | Exception] = []
-
-    def probe() -> None:
-        try:
-            found.append(make_sandbox(settings))
-        except Exception as exc:  # handed to the caller, as if it had probed itself
-            found.append(exc)
-
-    thread = threading.Thread(target=probe, name="codeagent-sandbox-probe", daemon=True)
-    thread.start()
-
-    def result() -> Sandbox:
-        thread.join()
-        if isinstance(found[0], Exception):
-            raise found[0]
-        return found[0]
-
-    return result
-
-
 def make_checkpoints(
     root: Path, session_id: str, settings: Settings
 ) -> GitWorkspace | NoCheckpoints:
@@ -205,7 +180,6 @@ __all__ = [
     "model_listing",
     "model_note",
     "model_switch",
-    "probe_sandbox",
     "reasoning_param",
     "tool_specs",
     "user_instructions",

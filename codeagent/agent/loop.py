@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,6 @@ from codeagent.agent.assembly import (
     make_model_check,
     make_transport,
     model_switch,
-    probe_sandbox,
     user_instructions,
 )
 from codeagent.agent.conversation import Conversation
@@ -51,6 +50,7 @@ from codeagent.agent.instructions import build_instructions
 from codeagent.agent.mcp.manager import McpManager, McpServerStatus
 from codeagent.agent.metrics import UsageTotals, sum_metrics
 from codeagent.agent.policy import ApprovalRules, SessionGrants
+from codeagent.agent.sandbox_probe import probe_sandbox
 from codeagent.agent.status import Activity, AgentStatus, status_of, transport_state
 from codeagent.agent.tool_calls import (
     INTERRUPTED_OUTPUT,
@@ -60,6 +60,7 @@ from codeagent.agent.tool_calls import (
 )
 from codeagent.agent.tool_runner import ToolRunner
 from codeagent.agent.tools.commands import is_read_only, path_outside
+from codeagent.agent.tools.sandbox import Sandbox
 from codeagent.config import Settings
 from codeagent.sessions import Session, SessionError, SessionStore
 from codeagent.workspace.git_checkpoints import TurnRecord
@@ -77,7 +78,10 @@ _NOT_RECORDED = {"text_delta", "reasoning_delta", "transport_state"}
 
 
 class Agent:
-    """One coding session in repository ``root``; UI-agnostic (see the module docstring)."""
+    """One coding session in repository ``root``; UI-agnostic (see the module docstring).
+
+    ``sandbox``: a ``probe_sandbox`` the caller started earlier for these settings.
+    """
 
     def __init__(
         self,
@@ -87,6 +91,7 @@ class Agent:
         *,
         session: Session | None = None,
         cwd: Path | None = None,
+        sandbox: Callable[[], Sandbox] | None = None,
     ):
         self.settings = settings
         self.root = Path(root).resolve()
@@ -95,7 +100,8 @@ class Agent:
         key = settings.api_key.get_secret_value() if settings.api_key else None
         self.session.redact(key)
         try:
-            sandbox = probe_sandbox(settings)  # while recovery, git and instructions run
+            # Probing runs while recovery, git and instructions do (``sandbox``: started earlier)
+            sandbox = sandbox or probe_sandbox(settings.sandbox, settings.sandbox_env)
             # A patch a crash left half applied is finished or undone before git looks.
             self.startup_notices = [Notice("recovery", m) for m in recover_patches(self.root)]
             self.workspace = make_checkpoints(self.root, self.session.id, settings)
@@ -152,11 +158,19 @@ class Agent:
         self._next_prewarm = 0.0
 
     @classmethod
-    def resume(cls, settings: Settings, root: Path, approver: Approver, session_id: str) -> Agent:
+    def resume(
+        cls,
+        settings: Settings,
+        root: Path,
+        approver: Approver,
+        session_id: str,
+        *,
+        sandbox: Callable[[], Sandbox] | None = None,
+    ) -> Agent:
         """Continue a stored session (``session_id="last"``: the newest one of ``root``)."""
         store = SessionStore()
         session = store.latest(root) if session_id == "last" else store.load(session_id)
-        agent = cls(settings, root, approver, session=session)
+        agent = cls(settings, root, approver, session=session, sandbox=sandbox)
         catalog_entry = agent.settings.catalog().get(agent.conversation.model)
         agent.usage = UsageTotals.from_transcript(agent.transcript, catalog_entry)
         state = session.last_state()
