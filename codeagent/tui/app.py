@@ -165,6 +165,8 @@ class CodeAgentApp(App[int]):
         Crash recovery of an interrupted patch runs inside (before the agent can write)."""
         assert self._build_agent is not None
         try:
+            import codeagent.tui.widgets.answer  # noqa: F401  (Markdown, off the UI thread)
+
             agent = self._build_agent()
         except Exception as error:  # WorkspaceError, SessionError: their messages are fit to print
             self.call_from_thread(self._assembly_failed, str(error) or type(error).__name__)

@@ -9,18 +9,21 @@ arrives; a resumed session feeds it the recorded events (``event_from_dict``), a
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual.widget import Widget
 
 from codeagent.agent import events as ev
 from codeagent.tui.widgets.chat import (
-    AssistantMessage,
     NoticeLine,
     ReasoningBlock,
     ToolBlock,
     UserMessage,
 )
 from codeagent.tui.widgets.steer import SteerMessage
+
+if TYPE_CHECKING:
+    from codeagent.tui.widgets.answer import AssistantMessage
 
 #: the key of an event that starts a block of its own every time
 ALONE = ""
@@ -82,6 +85,9 @@ class BlockBuilder:
 
     @staticmethod
     def _new(event: ev.AgentEvent) -> Widget:
+        # Markdown is imported with the first answer, not before the first paint (issue 15).
+        from codeagent.tui.widgets.answer import AssistantMessage
+
         match event:
             case ev.TurnStarted(text=text):
                 return UserMessage(text)
@@ -146,6 +152,8 @@ class BlockBuilder:
         self.blocks[f"steer:{block.steer_id}"] = block
 
     def answer(self, item_id: str) -> AssistantMessage | None:
+        from codeagent.tui.widgets.answer import AssistantMessage
+
         block = self.blocks.get(f"answer:{item_id}")
         return block if isinstance(block, AssistantMessage) else None
 

@@ -9,15 +9,15 @@ near the screen, not the whole answer.
 
 from __future__ import annotations
 
+import sys
+
 from rich.text import Text
 from textual.containers import VerticalScroll
-from textual.widgets import Collapsible, Markdown, Static
-from textual.widgets._markdown import MarkdownStream
+from textual.widgets import Collapsible, Static
 
 # Textual and Rich pass ESC sequences in widget text to the terminal as is (OSC 52, OSC 0, CSI
 # 2J were seen reaching it): every text from the model, a command or a server goes through this.
 from codeagent.sanitize import display_text
-from codeagent.tui.widgets.block_fold import refold, stacked, unfold_all
 
 #: blocks kept mounted; older ones are pruned so long sessions stay fast
 MAX_BLOCKS = 300
@@ -49,46 +49,6 @@ class UserMessage(Static):
         if queued:
             shown.append("\n⏳ queued: sent when the current turn ends", style="not bold")
         super().__init__(shown, classes="queued" if queued else "")
-
-
-class AssistantMessage(Markdown):
-    """One assistant answer, fed incrementally through a ``MarkdownStream``."""
-
-    def __init__(self, item_id: str, text: str = "") -> None:
-        text = display_text(text)
-        super().__init__(text or None)
-        self.item_id = item_id
-        self._stream: MarkdownStream | None = None
-        self.text = text
-        #: exactly what arrived through ``write`` (``finish`` may replace ``text`` with the whole)
-        self.streamed = ""
-
-    async def write(self, delta: str) -> None:
-        """Append ``delta`` to the answer."""
-        delta = display_text(delta)
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self)
-        self.text += delta
-        self.streamed += delta
-        await self._stream.write(delta)
-        if isinstance(self.parent, ChatLog):
-            self.parent.refold_soon()
-
-    @property
-    def streaming(self) -> bool:
-        """Whether text is still being streamed into this answer."""
-        return self._stream is not None
-
-    async def finish(self, text: str) -> None:
-        """Stop streaming; if nothing was streamed, show ``text`` whole."""
-        text = display_text(text)
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
-        if text and text != self.text:
-            self.text = text
-            await unfold_all(self)
-            await self.update(text)
 
 
 class ReasoningBlock(Collapsible):
@@ -169,6 +129,8 @@ class NoticeLine(Static):
 
     def compose(self):
         if self._markdown:
+            from textual.widgets import Markdown  # (markdown-it, pygments: not before paint)
+
             yield Markdown(self._markdown)
 
 
@@ -202,10 +164,17 @@ class ChatLog(VerticalScroll):
 
     async def _refold(self) -> None:
         self._refold_pending = False
+        # No answer exists before its module (and Markdown) is loaded: none to fold yet, and
+        # the welcome's mount does not import them before the agent is even built (issue 15).
+        answer = sys.modules.get("codeagent.tui.widgets.answer")
+        if answer is None:
+            return
+        from codeagent.tui.widgets.block_fold import refold, stacked
+
         view_top = round(self.scroll_y)
         view_bottom = view_top + self.container_size.height
         for item in stacked(self.children):
-            if isinstance(item.widget, AssistantMessage):
+            if isinstance(item.widget, answer.AssistantMessage):
                 content_top = item.top + item.widget.styles.gutter.top
                 await refold(item.widget, content_top, view_top, view_bottom)
 
@@ -213,3 +182,12 @@ class ChatLog(VerticalScroll):
         """Remove every block."""
         await self.remove_children()
         self.anchor()
+
+
+def __getattr__(name: str):
+    """``AssistantMessage`` moved to ``answer`` (it is a Markdown widget: imported on first use)."""
+    if name == "AssistantMessage":
+        from codeagent.tui.widgets.answer import AssistantMessage
+
+        return AssistantMessage
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,8 @@ delta belongs to, which blocks a restarted model call must take back) lives here
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -16,7 +17,7 @@ from textual.widget import Widget
 
 from codeagent.agent import events as ev
 from codeagent.tui.widgets.blocks import BlockBuilder
-from codeagent.tui.widgets.chat import AssistantMessage, ChatLog, NoticeLine, UserMessage
+from codeagent.tui.widgets.chat import ChatLog, NoticeLine, UserMessage
 from codeagent.tui.widgets.pages import (
     FIRST_BATCH,
     PAGE_BLOCKS,
@@ -28,8 +29,17 @@ from codeagent.tui.widgets.pages import (
 from codeagent.tui.widgets.plan_view import PlanView
 from codeagent.tui.widgets.steer import SteerMessage
 
+if TYPE_CHECKING:
+    from codeagent.tui.widgets.answer import AssistantMessage
+
 #: notices after which the current model call starts again from scratch
 RESTART_CATEGORIES = {"reconnect", "recovery", "fallback"}
+
+
+def _is_answer(block: object) -> TypeGuard[AssistantMessage]:
+    """An assistant answer (its module, with Markdown, loads with the first one: none before)."""
+    answer = sys.modules.get("codeagent.tui.widgets.answer")
+    return answer is not None and isinstance(block, answer.AssistantMessage)
 
 
 class ConversationView(Vertical):
@@ -89,7 +99,7 @@ class ConversationView(Vertical):
         """Close any stream the turn left open and mark calls that never finished (interrupt,
         error) as interrupted."""
         for block in list(self.live.blocks.values()):
-            if isinstance(block, AssistantMessage):
+            if _is_answer(block):
                 await block.finish("")
         self.live.mark_unfinished_interrupted()
 
@@ -145,7 +155,7 @@ class ConversationView(Vertical):
         for item_id in item_ids:
             for key in (f"answer:{item_id}", f"reasoning:{item_id}"):
                 block = self.live.forget(key)
-                if isinstance(block, AssistantMessage):
+                if _is_answer(block):
                     await block.finish("")
                 if block is not None:
                     await block.remove()
@@ -153,7 +163,7 @@ class ConversationView(Vertical):
     async def _discard_open_answers(self) -> None:
         """A reconnect restarts the model call: half-streamed text would be shown twice."""
         for key, block in list(self.live.blocks.items()):
-            if isinstance(block, AssistantMessage) and block.streaming:
+            if _is_answer(block) and block.streaming:
                 self.live.forget(key)
                 await block.finish("")
                 await block.remove()
