@@ -8,10 +8,14 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from codeagent.agent._chain import Chain
+from codeagent.agent.metrics import UsageTotals
 from codeagent.responses.transport import Transport
+from codeagent.sessions import SessionError
 
 if TYPE_CHECKING:
     from codeagent.agent.conversation import Conversation
+    from codeagent.agent.loop import Agent
+    from codeagent.sessions import Session
 
 
 def saved_state(conversation: Conversation) -> dict[str, Any]:
@@ -74,3 +78,18 @@ def resumed(current: Conversation, state: dict[str, Any], transport: Transport) 
         extra={**current.extra, **conversation.extra},
     )
     return conversation
+
+
+def restore_session(agent: Agent, session: Session) -> None:
+    """Give a freshly built ``agent`` the stored ``session``'s figures and its saved history
+    (with today's settings); ``SessionError`` when the saved state is damaged."""
+    catalog_entry = agent.settings.catalog().get(agent.conversation.model)
+    agent.usage = UsageTotals.from_transcript(agent.transcript, catalog_entry)
+    state = session.last_state()
+    if state and "conversation" in state:
+        try:
+            agent.conversation = resumed(agent.conversation, state["conversation"], agent.transport)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SessionError(
+                f"session {session.id} cannot be resumed: its saved state is damaged ({exc})"
+            ) from None

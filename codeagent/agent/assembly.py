@@ -3,9 +3,13 @@ conversation (tools, reasoning, compaction, cache key), the sandbox and the chec
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codeagent.agent.instructions import build_instructions
+from codeagent.agent.sandbox_probe import probe_sandbox
 from codeagent.agent.tools.patch import APPLY_PATCH_FUNCTION_TOOL, APPLY_PATCH_TOOL
 from codeagent.agent.tools.plan import UPDATE_PLAN_TOOL
 from codeagent.agent.tools.sandbox import Sandbox, detect_sandbox
@@ -15,6 +19,7 @@ from codeagent.responses.catalog import MIN_COMPACT_THRESHOLD, describe_catalog
 from codeagent.responses.model_check import ModelCheck
 from codeagent.responses.transport import Transport
 from codeagent.workspace.git import GitWorkspace, NoCheckpoints, open_workspace
+from codeagent.workspace.journal import recover as recover_patches
 
 
 def tool_specs(function_tools: bool) -> list[dict[str, Any]]:
@@ -169,7 +174,36 @@ def make_checkpoints(
     )
 
 
+@dataclass(frozen=True)
+class OpenedRepository:
+    """What an agent needs from its repository before the first request."""
+
+    recovered: list[str]  # what crash recovery of an interrupted patch did, for the user
+    workspace: GitWorkspace | NoCheckpoints
+    text: str  # the instructions
+    sandbox: Sandbox
+
+
+def open_repository(
+    settings: Settings,
+    root: Path,
+    session_id: str,
+    cwd: Path | None = None,
+    sandbox: Callable[[], Sandbox] | None = None,
+) -> OpenedRepository:
+    """Recover an interrupted patch, open the checkpoints, read the instructions and find the
+    sandbox (``sandbox``: a ``probe_sandbox`` started earlier; else one starts now, so its
+    probe runs while the rest does)."""
+    sandbox = sandbox or probe_sandbox(settings.sandbox, settings.sandbox_env)
+    # A patch a crash left half applied is finished or undone before git looks.
+    recovered = recover_patches(root)
+    workspace = make_checkpoints(root, session_id, settings)
+    text = build_instructions(root, cwd or Path.cwd(), user_instructions(settings))
+    return OpenedRepository(recovered, workspace, text, sandbox())
+
+
 __all__ = [
+    "OpenedRepository",
     "client_compact_threshold",
     "context_management",
     "conversation_options",
@@ -180,6 +214,7 @@ __all__ = [
     "model_listing",
     "model_note",
     "model_switch",
+    "open_repository",
     "reasoning_param",
     "tool_specs",
     "user_instructions",

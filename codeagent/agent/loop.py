@@ -19,7 +19,7 @@ from typing import Any
 
 from codeagent.agent._failures import error_event, not_run_note
 from codeagent.agent._runaway import TurnGuard
-from codeagent.agent._saved_state import resumed
+from codeagent.agent._saved_state import restore_session
 from codeagent.agent._steering import Steering, can_steer
 from codeagent.agent._streaming import StreamMapper, final_text
 from codeagent.agent._tool_batches import run_batch, tool_batches
@@ -27,11 +27,10 @@ from codeagent.agent.approvals import Approver, Policy
 from codeagent.agent.assembly import (
     client_compact_threshold,
     conversation_options,
-    make_checkpoints,
     make_model_check,
     make_transport,
     model_switch,
-    user_instructions,
+    open_repository,
 )
 from codeagent.agent.conversation import Conversation
 from codeagent.agent.events import (
@@ -46,11 +45,9 @@ from codeagent.agent.events import (
     TurnStarted,
     event_to_dict,
 )
-from codeagent.agent.instructions import build_instructions
 from codeagent.agent.mcp.manager import McpManager, McpServerStatus
 from codeagent.agent.metrics import UsageTotals, sum_metrics
 from codeagent.agent.policy import ApprovalRules, SessionGrants
-from codeagent.agent.sandbox_probe import probe_sandbox
 from codeagent.agent.status import Activity, AgentStatus, status_of, transport_state
 from codeagent.agent.tool_calls import (
     INTERRUPTED_OUTPUT,
@@ -62,10 +59,9 @@ from codeagent.agent.tool_runner import ToolRunner
 from codeagent.agent.tools.commands import is_read_only, path_outside
 from codeagent.agent.tools.sandbox import Sandbox
 from codeagent.config import Settings
-from codeagent.sessions import Session, SessionError, SessionStore
+from codeagent.sessions import Session, SessionStore
 from codeagent.workspace.git_checkpoints import TurnRecord
 from codeagent.workspace.git_messages import UndoResult
-from codeagent.workspace.journal import recover as recover_patches
 from codeagent.workspace.listing import list_files
 
 _DONE = object()
@@ -100,21 +96,15 @@ class Agent:
         key = settings.api_key.get_secret_value() if settings.api_key else None
         self.session.redact(key)
         try:
-            # Probing runs while recovery, git and instructions do (``sandbox``: started earlier)
-            sandbox = sandbox or probe_sandbox(settings.sandbox, settings.sandbox_env)
-            # A patch a crash left half applied is finished or undone before git looks.
-            self.startup_notices = [Notice("recovery", m) for m in recover_patches(self.root)]
-            self.workspace = make_checkpoints(self.root, self.session.id, settings)
-            if self.workspace.warning:  # e.g. an unreadable saved undo history
-                self.startup_notices.append(Notice("warning", self.workspace.warning))
-            instructions = build_instructions(
-                self.root, cwd or Path.cwd(), user_instructions(settings)
-            )
-            self.sandbox = sandbox()
+            opened = open_repository(settings, self.root, self.session.id, cwd, sandbox)
         except Exception:
             if session is None:  # do not leave an empty transcript behind for a failed start
                 self.session.path.unlink(missing_ok=True)
             raise
+        self.workspace, self.sandbox, instructions = opened.workspace, opened.sandbox, opened.text
+        self.startup_notices = [Notice("recovery", m) for m in opened.recovered]
+        if self.workspace.warning:  # e.g. an unreadable saved undo history
+            self.startup_notices.append(Notice("warning", self.workspace.warning))
         self.rules = ApprovalRules(
             settings.approval_policy,
             sandboxed=self.sandbox.available,
@@ -171,18 +161,7 @@ class Agent:
         store = SessionStore()
         session = store.latest(root) if session_id == "last" else store.load(session_id)
         agent = cls(settings, root, approver, session=session, sandbox=sandbox)
-        catalog_entry = agent.settings.catalog().get(agent.conversation.model)
-        agent.usage = UsageTotals.from_transcript(agent.transcript, catalog_entry)
-        state = session.last_state()
-        if state and "conversation" in state:
-            try:  # the saved history with today's settings
-                agent.conversation = resumed(
-                    agent.conversation, state["conversation"], agent.transport
-                )
-            except (ValueError, KeyError, TypeError) as exc:
-                raise SessionError(
-                    f"session {session.id} cannot be resumed: its saved state is damaged ({exc})"
-                ) from None
+        restore_session(agent, session)
         return agent
 
     # ------------------------------------------------------------------ a turn
