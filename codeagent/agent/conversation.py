@@ -41,6 +41,7 @@ from codeagent.agent._recovery import (
     retry_text,
     silent_retry,
 )
+from codeagent.agent._resend_size import ResendSize
 from codeagent.agent._saved_state import restore, saved_state
 from codeagent.agent._successor import SteerHooks, continue_with_successor
 from codeagent.agent.events import CallMetrics
@@ -48,10 +49,7 @@ from codeagent.agent.tool_calls import unanswered_outputs
 from codeagent.responses.errors import PreviousResponseNotFound, RequestRejected, ResponsesError
 from codeagent.responses.events import ResponseCreated, ServerEvent, UnknownEvent
 from codeagent.responses.requests import (
-    IGNORED_FOR_CHAINING,
-    INPUT_FIELDS,
     build_body,
-    encode_json,
     paired_input,
     replay_item,
     settings_signature,
@@ -134,11 +132,7 @@ class Conversation:
         self.last_metrics: CallMetrics | None = None
         self.last_output: list[dict[str, Any]] = []
         self._chain: Chain | None = None
-        # id(item) -> (item, encoded size): the full-resend size without re-encoding the
-        # whole history every call. Items are treated as immutable once added.
-        self._sizes: dict[int, tuple[dict[str, Any], int]] = {}
-        #: The size of the last request body with an empty ``input``, and what it depends on.
-        self._empty_size: tuple[tuple[str, ...], int] | None = None
+        self._resend_size = ResendSize()
         self._running = False
         #: The turn's steering (``Agent.steer``); None: no steer can reach a call.
         self.steering: SteerHooks | None = None
@@ -176,7 +170,7 @@ class Conversation:
         self.last_output = []
         self.last_metrics = None
         self._chain = None
-        self._sizes.clear()
+        self._resend_size.clear()
 
     @property
     def last_response_id(self) -> str | None:
@@ -214,7 +208,7 @@ class Conversation:
             raise ValueError(f"unknown conversation setting(s): {', '.join(sorted(unknown))}")
         for name, value in fields.items():
             setattr(self, name, dict(value or {}) if name == "extra" else value)
-        self._sizes.clear()  # ``store`` changes how items are replayed
+        self._resend_size.clear()  # ``store`` changes how items are replayed
 
     # ------------------------------------------------------------------ one model call
 
@@ -350,7 +344,9 @@ class Conversation:
     def _plan(self, force_full: bool) -> _Plan:
         settings = self.settings()
         signature = settings_signature(settings)
-        full_size = self._full_size(settings, signature)
+        full_size = self._resend_size.measure(
+            settings, signature, self.items, self.transport, store=self.store
+        )
         chain = self._chain
         if (
             not force_full
@@ -366,25 +362,6 @@ class Conversation:
             return _Plan(build_body(settings, suffix, chain.response_id), True, full_size)
         full_items = paired_input([replay_item(item, store=self.store) for item in self.items])
         return _Plan(build_body(settings, full_items), False, full_size)
-
-    def _full_size(self, settings: dict[str, Any], signature: str) -> int:
-        """Bytes of the full-input request: the body with an empty ``input`` plus each item's
-        compact JSON and the commas between them (compact JSON is additive)."""
-        # The empty body holds the signature's fields and the rest (key order does not change
-        # a length): encoded again only when one of them or the transport changes.
-        unsigned = IGNORED_FOR_CHAINING | INPUT_FIELDS
-        ignored = encode_json({k: v for k, v in settings.items() if k in unsigned})
-        key = (self.transport.active, signature, ignored)
-        if self._empty_size is None or self._empty_size[0] != key:
-            self._empty_size = (key, self.transport.request_size(build_body(settings, [])))
-        size = self._empty_size[1]
-        for item in self.items:
-            cached = self._sizes.get(id(item))
-            if cached is None or cached[0] is not item:
-                encoded = encode_json(replay_item(item, store=self.store)).encode("utf-8")
-                cached = self._sizes[id(item)] = (item, len(encoded))
-            size += cached[1]
-        return size + max(len(self.items) - 1, 0)
 
     def _transport_notices(self) -> list[ConversationNotice]:
         """The transport's changes (fallback to HTTP, WebSocket back) as notices."""
@@ -446,7 +423,7 @@ class Conversation:
         result = await self.transport.compact(body)
         self.items = [copy.deepcopy(item) for item in result["output"]]
         self._chain, self._queued = None, []
-        self._sizes.clear()
+        self._resend_size.clear()
         return result
 
     # ------------------------------------------------------------------ persistence
