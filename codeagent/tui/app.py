@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -31,7 +31,8 @@ from codeagent.tui.coalesce import DeltaCoalescer
 from codeagent.tui.command_context import AppCommandContext
 from codeagent.tui.gc_pacing import PACED_GC
 from codeagent.tui.inbox import Inbox
-from codeagent.tui.messages import AgentEventReceived, ApprovalRequested, TurnFinished
+from codeagent.tui.input_routing import InputRouting
+from codeagent.tui.messages import AgentEventReceived, TurnFinished
 from codeagent.tui.notify import Notifier
 from codeagent.tui.personal import apply_personal_setup, register_themes
 from codeagent.tui.welcome import welcome_text
@@ -44,14 +45,13 @@ from codeagent.tui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:  # for the type checker only: no import cycle, no cost at start-up
     from codeagent.agent.loop import Agent
     from codeagent.config import Settings
-    from codeagent.tui.widgets.approval_panel import ApprovalPanel
 
 #: the diff widgets' styles; the widgets themselves are imported when first shown, not before
 #: the first paint (they pull in the diff model, row renderer and pygments)
 DIFF_CSS_PATH = Path(__file__).parent / "widgets" / "diff.tcss"
 
 
-class CodeAgentApp(App[int]):
+class CodeAgentApp(InputRouting, App[int]):
     """The TUI for one repository and one agent."""
 
     CSS_PATH = [DIFF_CSS_PATH, "app.tcss"]
@@ -383,114 +383,6 @@ class CodeAgentApp(App[int]):
     def on_worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.show_error(f"Internal error in {event.worker.name}: {event.worker.error}")
-
-    # --- approvals: input safety ------------------------------------------------------------
-
-    def _approval_panels(self) -> list[ApprovalPanel]:
-        # By name: no import at start-up, so the type is told (the query matches only those).
-        return cast("list[ApprovalPanel]", list(self.side.query("ApprovalPanel")))
-
-    async def on_approval_requested(self, message: ApprovalRequested) -> None:
-        """Show the request beside the chat *without* taking focus, and say that it waits."""
-        from codeagent.tui.widgets.approval_panel import ApprovalPanel
-
-        kind = "patch" if message.request.kind == "patch" else "command"
-        self.notifier.approval_waiting(f"{kind}: {message.request.title}")
-        self.show_notice(
-            "waiting",
-            f"Approval waiting ({kind}: {message.request.title}). Press F2, Tab on an empty "
-            "prompt, or click it to answer; what you type stays in the prompt.",
-        )
-        waiting = self._approval_panels()
-        if not waiting:
-            await self.side.remove_children()  # a diff review gives way to the approval
-        panel = ApprovalPanel(message.request, future=message.future, cwd=self.root)
-        panel.display = not waiting  # later requests wait behind the one shown
-        await self.side.mount(panel)
-        self.side.display = True
-        self.refresh_bindings()
-
-    async def on_approval_panel_decided(self, message: ApprovalPanel.Decided) -> None:
-        """The panel resolved its Future: record the decision and close the panel."""
-        from codeagent.tui.widgets.approval_panel import scope_phrase
-
-        message.stop()
-        decision = message.decision
-        if decision.approved:
-            phrase = scope_phrase(decision)
-            scope = f" (for the session: {phrase})" if phrase else ""
-            text = f"Approved: {message.request.title}{scope}"
-        else:
-            reason = f" — {decision.reason}" if decision.reason else ""
-            text = f"Rejected: {message.request.title}{reason}"
-        # Above the tool's block, which will hold the result: the decision reads first.
-        notice = NoticeLine("approval", text)
-        block = self.conversation.tool_block(message.request.call_id)
-        if block is not None:
-            await self.chat.mount(notice, before=block)
-        else:
-            await self.chat.add(notice)
-        if message.panel is not None:
-            await message.panel.remove()
-        waiting = self._approval_panels()
-        if waiting:
-            waiting[0].display = True
-        else:
-            self.side.display = False
-        # Back to the prompt even if another approval waits: the rest of a word typed at the
-        # panel must not answer the next one.
-        self.prompt.focus()
-        self.refresh_bindings()
-
-    def action_focus_approval(self) -> None:
-        """F2: move to the waiting approval (a deliberate key, never one typed for the prompt)."""
-        waiting = self._approval_panels()
-        if waiting:
-            waiting[0].focus_default()
-
-    def on_prompt_area_tab_out(self, message: PromptArea.TabOut) -> None:
-        self.action_focus_approval()
-
-    async def _close_side(self) -> None:
-        await self.side.remove_children()
-        self.side.display = False
-        self.prompt.focus()
-        self.refresh_bindings()
-
-    # --- keys: focus stays with the prompt ------------------------------------------------------
-
-    def on_key(self, event: events.Key) -> None:
-        """A printable key that reached the app unhandled (focus on a tool block, the plan, a
-        review, or nowhere) belongs to the prompt: type it there instead of losing it."""
-        if not event.is_printable or event.character is None or self.prompt.has_focus:
-            return
-        if event.key in self.screen.active_bindings:
-            return  # the focused widget's own key (j/k in a diff, y/n/a in an approval)
-        event.stop()
-        self.prompt.focus()
-        self.prompt.insert(event.character)
-
-    def on_paste(self, event: events.Paste) -> None:
-        """A paste that nothing else took (focus on a block or an approval) goes to the prompt."""
-        if self.prompt.has_focus or not event.text:
-            return
-        event.stop()
-        self.prompt.focus()
-        self.prompt.insert(event.text)
-
-    def on_prompt_area_scroll_requested(self, message: PromptArea.ScrollRequested) -> None:
-        """PgUp/PgDn/Home/End from the prompt scroll the conversation; End re-anchors it."""
-        chat = self.chat
-        if message.where == "page_up":
-            chat.scroll_page_up(animate=False)
-        elif message.where == "page_down":
-            chat.scroll_page_down(animate=False)
-            if chat.scroll_y >= chat.max_scroll_y:
-                chat.anchor()
-        elif message.where == "home":
-            chat.scroll_home(animate=False)
-        else:
-            self.action_latest()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "interrupt":
