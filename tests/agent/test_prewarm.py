@@ -5,6 +5,9 @@ sending only the user's message. Over HTTP there is no prewarm; a failed one is 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from agent_support import ListApprover, collect
@@ -103,3 +106,46 @@ async def test_prewarm_again_after_the_socket_was_replaced(
     assert turn["previous_response_id"] and len(turn["input"]) == 1
     assert turn["input"][0]["content"][0]["text"] == "second"
     assert isinstance(events[-1], TurnCompleted) and server.connections_opened == 2
+
+
+def test_the_prewarm_builds_the_wire_models_before_the_turn_needs_them(
+    repo: Path, tmp_path
+) -> None:
+    # In a fresh interpreter (this one has built them long ago): the validators are deferred
+    # at import for exec's sake, and a prewarmed turn's first events must not wait for them.
+    script = f"""
+import asyncio
+from codeagent.agent.loop import Agent
+from codeagent.config import Settings
+from codeagent.responses.events import WireModel
+from codeagent.responses.model_warmup import build_validators
+from codeagent.server.embedded import EmbeddedServer
+
+class NoApprovals:
+    async def decide(self, request):
+        raise AssertionError(request)
+
+async def main():
+    server = EmbeddedServer().start()
+    try:
+        settings = Settings(base_url=server.base_url, api_key="sk-test-local-prewarm",
+                            transport="websocket")
+        agent = Agent(settings, {str(repo)!r}, NoApprovals())
+        await agent.prewarm()
+        print("left to build after prewarm:", build_validators())
+        await agent.close()
+    finally:
+        server.stop()
+
+asyncio.run(main())
+"""
+    env = {
+        **os.environ,
+        "CODEAGENT_STATE_DIR": str(tmp_path / "state"),
+        "CODEAGENT_CONFIG_DIR": str(tmp_path / "config"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "left to build after prewarm: 0" in done.stdout
