@@ -385,33 +385,20 @@ class SteerFailed(ServerEvent):
 SteerEvent = SteerAccepted | SteerPending | SteerFailed
 
 
-EVENT_TYPES: dict[str, type[ServerEvent]] = {
-    cls.model_fields["type"].default: cls
-    for cls in (
-        ResponseCreated,
-        ResponseQueued,
-        ResponseInProgress,
-        ResponseCompleted,
-        ResponseFailed,
-        ResponseIncomplete,
-        OutputItemAdded,
-        OutputItemDone,
-        ContentPartAdded,
-        ContentPartDone,
-        OutputTextDelta,
-        OutputTextDone,
-        ReasoningSummaryPartAdded,
-        ReasoningSummaryPartDone,
-        ReasoningSummaryTextDelta,
-        ReasoningSummaryTextDone,
-        FunctionCallArgumentsDelta,
-        FunctionCallArgumentsDone,
-        ErrorEvent,
-        SteerAccepted,
-        SteerPending,
-        SteerFailed,
-    )
-}
+def _event_types() -> dict[str, type[ServerEvent]]:
+    """Every ``ServerEvent`` class above, by the ``type`` it parses (``UnknownEvent`` aside)."""
+    found: dict[str, type[ServerEvent]] = {}
+    pending = list(ServerEvent.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        field = cls.model_fields.get("type")
+        if cls is not UnknownEvent and field is not None and isinstance(field.default, str):
+            found[field.default] = cls
+    return found
+
+
+EVENT_TYPES: dict[str, type[ServerEvent]] = _event_types()
 
 #: A turn ends on one of these and on nothing else. ``response.done`` and ``response.error`` are
 #: not in any schema but some servers have sent them; treat them as terminal defensively.
