@@ -20,27 +20,13 @@ from benchmarks.exec_run import run_exec
 from benchmarks.netlab import LinkUnavailable, ShapedLink
 from benchmarks.report import Section
 from benchmarks.server_handle import ServerProcess
+from benchmarks.shaped_server import make_tls
 from benchmarks.shaping_proxy import ShapingProxy
-
-
-def _make_tls(scratch: Path, hosts: list[str]) -> tuple[Path, Path, Path]:
-    """A throwaway CA and a server certificate for ``hosts``: (ca.pem, cert.pem, key.pem)."""
-    import trustme
-
-    ca = trustme.CA()
-    cert = ca.issue_cert(*hosts)
-    ca_file, cert_file, key_file = scratch / "ca.pem", scratch / "cert.pem", scratch / "key.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    cert.private_key_pem.write_to_path(str(key_file))
-    with cert_file.open("wb") as fh:
-        for blob in cert.cert_chain_pems:
-            fh.write(blob.bytes())
-    return ca_file, cert_file, key_file
 
 
 def run_rollouts(cfg: E2EConfig, scratch: Path) -> tuple[list[Run], str]:
     """Run the alternating rollouts; return the runs and a description of the link used."""
-    ca_file, cert_file, key_file = _make_tls(scratch, ["127.0.0.1", LOOPBACK_ALIAS])
+    ca_file, cert_file, key_file = make_tls(scratch, ["127.0.0.1", LOOPBACK_ALIAS])
     template = rollout.make_workspace(scratch / "template")
     link_cm: ShapedLink | None = None
     link_note = ""
@@ -53,7 +39,7 @@ def run_rollouts(cfg: E2EConfig, scratch: Path) -> tuple[list[Run], str]:
             link_cm = None
     try:
         if link_cm is not None:
-            ca_file, cert_file, key_file = _make_tls(scratch, [link_cm.host_ip, link_cm.server_ip])
+            ca_file, cert_file, key_file = make_tls(scratch, [link_cm.host_ip, link_cm.server_ip])
             server = ServerProcess(
                 f"rollout:{cfg.tool_calls}",
                 host=link_cm.server_ip,

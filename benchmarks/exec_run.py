@@ -63,15 +63,7 @@ def run_exec(
         *(extra_args or []),
         task,
     ]
-    env = child_env(
-        OPENAI_BASE_URL=base_url,
-        OPENAI_API_KEY="sk-benchmark-not-a-real-key",
-        XDG_CONFIG_HOME=str(home / "config"),
-        XDG_STATE_HOME=str(home / "state"),
-        XDG_DATA_HOME=str(home / "data"),
-        XDG_CACHE_HOME=str(home / "cache"),
-        CODEAGENT_STATE_DIR=str(home / "state" / "codeagent"),
-    )
+    env = client_env(home, base_url)
     # Nothing from the caller's environment may reroute or reconfigure the client under test.
     for name in (
         "CODEAGENT_TRANSPORT",
@@ -149,3 +141,18 @@ def run_jsonl(
 
 
 __all__ = ["REPO", "ExecResult", "run_exec", "run_jsonl"]
+
+
+def client_env(home: Path, base_url: str, **extra: str) -> dict[str, str]:
+    """A codeagent client's environment: config, sessions and trust records in ``home``, the
+    local server as the endpoint, a key that is not a real one (plus ``extra``)."""
+    return child_env(
+        OPENAI_BASE_URL=base_url,
+        OPENAI_API_KEY="sk-benchmark-not-a-real-key",
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_STATE_HOME=str(home / "state"),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_CACHE_HOME=str(home / "cache"),
+        CODEAGENT_STATE_DIR=str(home / "state" / "codeagent"),
+        **extra,
+    )

@@ -38,7 +38,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.exec_run import run_exec
+from benchmarks.exec_run import client_env, run_exec
 from benchmarks.report import Section, Table
 from benchmarks.rollout import make_workspace
 from benchmarks.server_handle import REPO, ServerProcess, child_env
@@ -72,18 +72,7 @@ def progress(text: str) -> None:
 
 def _isolated_env(home: Path, base_url: str) -> dict[str, str]:
     """Config, sessions and trust records in ``home``; the local server as the endpoint."""
-    env = child_env(
-        OPENAI_BASE_URL=base_url,
-        OPENAI_API_KEY="sk-benchmark-not-a-real-key",
-        XDG_CONFIG_HOME=str(home / "config"),
-        XDG_STATE_HOME=str(home / "state"),
-        XDG_DATA_HOME=str(home / "data"),
-        XDG_CACHE_HOME=str(home / "cache"),
-        CODEAGENT_STATE_DIR=str(home / "state" / "codeagent"),
-        TERM="xterm-256color",
-        COLUMNS=str(COLUMNS),
-        LINES=str(ROWS),
-    )
+    env = client_env(home, base_url, TERM="xterm-256color", COLUMNS=str(COLUMNS), LINES=str(ROWS))
     for name in ("CODEAGENT_TRANSPORT", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_COLOR"):
         env.pop(name, None)
         env.pop(name.lower(), None)
